@@ -93,6 +93,7 @@ class Page(Record):
     rotation: int = 0  # degrees the image was rotated (clockwise) before OCR
     skew: float = 0.0  # degrees of deskew applied
     image_path: str | None = None  # preprocessed image the boxes refer to, when kept
+    barcodes: tuple[Word, ...] = ()  # decoded barcodes (text = payload, engine = symbology)
 
     @property
     def text(self) -> str:

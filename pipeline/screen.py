@@ -1,0 +1,261 @@
+"""The claim screening pipeline, declared in one place.
+
+    load -> check files -> read receipt -> extract -> read label -> match -> rules -> verdict
+
+Each stage is a function from a frozen `Screening` record to a new one. A
+stage that fails on bad input adds a reason; an unexpected error in a stage
+becomes an INTERNAL_ERROR reason, so every claim ends with exactly one
+verdict and one bad claim never stops a batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from models.campaign import Campaign
+from models.claim import Claim
+from models.documents import DocumentRole, DocumentText, FileInfo
+from models.fields import FieldValue, LabelExtraction, ReceiptExtraction
+from models.match import ChannelHit, ResellerMatch, SkuMatch
+from models.verdict import Reason, Status, Verdict, worst
+from pipeline import __version__
+from pipeline.campaigns import get_campaign
+from pipeline.errors import ClaimcheckError, ClaimInputError, DependencyMissing
+from pipeline.reasons import reason
+from pipeline.rules import Context, apply_rules, purchase_date
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Everything known about one claim so far. Stages return new copies."""
+
+    claim_dir: Path
+    settings: Settings
+    claim: Claim | None = None
+    campaign: Campaign | None = None
+    files: dict[DocumentRole, FileInfo] = field(default_factory=dict)
+    receipt: DocumentText | None = None
+    receipt_alt: tuple[DocumentText, ...] = ()
+    extraction: ReceiptExtraction | None = None
+    label_doc: DocumentText | None = None
+    label: LabelExtraction | None = None
+    reseller: ResellerMatch | None = None
+    sku: SkuMatch | None = None
+    channels: tuple[ChannelHit, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    stop: bool = False  # set when later stages cannot run (no claim, no campaign)
+
+    def add(self, *reasons: Reason, **changes: object) -> Screening:
+        return dataclasses.replace(self, reasons=self.reasons + tuple(reasons), **changes)  # type: ignore[arg-type]
+
+
+# --- stages ------------------------------------------------------------------
+
+def stage_load(s: Screening) -> Screening:
+    try:
+        claim = load_claim_cached(s.claim_dir)
+    except ClaimInputError as exc:
+        return s.add(reason("CLAIM_INVALID", detail=exc.message), stop=True)
+    try:
+        campaign = get_campaign(claim.campaign_id, s.settings.campaigns_dir)
+    except ClaimcheckError as exc:
+        return s.add(reason("CAMPAIGN_UNKNOWN", detail=exc.message), claim=claim, stop=True)
+    return dataclasses.replace(s, claim=claim, campaign=campaign)
+
+
+def load_claim_cached(claim_dir: Path) -> Claim:
+    from pipeline.intake import load_claim
+
+    return load_claim(claim_dir)
+
+
+def stage_check_files(s: Screening) -> Screening:
+    from pipeline.intake import check_claim_files
+
+    assert s.claim is not None and s.campaign is not None
+    files, problems = check_claim_files(s.claim_dir, s.claim, s.campaign)
+    return s.add(*problems, files=files)
+
+
+def _needs_second_reading(s: Screening, ex: ReceiptExtraction) -> bool:
+    assert s.campaign is not None and s.receipt is not None
+    if not s.settings.second_engine or s.settings.second_engine == s.settings.ocr_engine:
+        return False
+    if all(p.source == "pdf-text" for p in s.receipt.pages):
+        return False
+    c = s.campaign
+    missing = [f for f in c.required_receipt_fields
+               if f not in ("product_model", "reseller_name") and getattr(ex, f, None) is None]
+    if c.handwritten_serial_required and ex.serial_handwritten is None:
+        missing.append("serial_handwritten")
+    return bool(missing) or not any(p.lines for p in s.receipt.pages)
+
+
+def stage_read_receipt(s: Screening) -> Screening:
+    from pipeline.ocr import read_document
+
+    info = s.files.get(DocumentRole.RECEIPT)
+    if info is None:
+        return s
+    assert s.campaign is not None
+    doc = read_document(info, languages=s.campaign.ocr_languages, engine=s.settings.ocr_engine,
+                        keep_images_dir=s.settings.keep_images_dir)
+    return dataclasses.replace(s, receipt=doc)
+
+
+def stage_extract(s: Screening) -> Screening:
+    from pipeline.extract import extract_receipt
+    from pipeline.ocr import read_document
+
+    if s.receipt is None:
+        return s
+    assert s.campaign is not None
+    c = s.campaign
+    ex = extract_receipt(s.receipt, country=c.country, serial_pattern=c.serial_pattern)
+    alt: tuple[DocumentText, ...] = ()
+    if _needs_second_reading(s, ex):
+        info = s.files[DocumentRole.RECEIPT]
+        second = read_document(info, languages=c.ocr_languages, engine=s.settings.second_engine or "rapidocr")
+        alt = (second,)
+        ex = extract_receipt(s.receipt, country=c.country, serial_pattern=c.serial_pattern, extra_docs=alt)
+    return dataclasses.replace(s, extraction=ex, receipt_alt=alt)
+
+
+def stage_read_label(s: Screening) -> Screening:
+    from pipeline.extract import extract_label
+    from pipeline.ocr import read_label
+
+    info = s.files.get(DocumentRole.SERIAL_PHOTO)
+    if info is None:
+        return s
+    assert s.campaign is not None
+    doc = read_label(info, languages=s.campaign.ocr_languages, engine=s.settings.label_engine,
+                     keep_images_dir=s.settings.keep_images_dir)
+    return dataclasses.replace(s, label_doc=doc, label=extract_label(doc, serial_pattern=s.campaign.serial_pattern))
+
+
+def stage_match(s: Screening) -> Screening:
+    from pipeline.match import find_excluded_channels, match_reseller, match_sku
+
+    if s.extraction is None or s.receipt is None:
+        return s
+    assert s.campaign is not None
+    c = s.campaign
+    docs = (s.receipt, *s.receipt_alt)
+    channels: list[ChannelHit] = []
+    for d in docs:
+        channels.extend(find_excluded_channels(d, c.excluded_channels))
+    return dataclasses.replace(
+        s,
+        reseller=match_reseller(s.extraction, c.resellers),
+        sku=match_sku(s.extraction, c.skus, s.receipt),
+        channels=tuple(channels),
+    )
+
+
+def stage_rules(s: Screening) -> Screening:
+    assert s.claim is not None and s.campaign is not None
+    ctx = Context(claim=s.claim, campaign=s.campaign, settings=s.settings, receipt=s.receipt,
+                  extraction=s.extraction, label=s.label, label_doc=s.label_doc, reseller=s.reseller,
+                  sku=s.sku, channels=s.channels, files=frozenset(s.files))
+    return s.add(*apply_rules(ctx))
+
+
+Stage = Callable[[Screening], Screening]
+
+STAGES: tuple[tuple[str, Stage], ...] = (
+    ("load", stage_load),
+    ("check_files", stage_check_files),
+    ("read_receipt", stage_read_receipt),
+    ("extract", stage_extract),
+    ("read_label", stage_read_label),
+    ("match", stage_match),
+    ("rules", stage_rules),
+)
+
+
+def _dedupe(reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
+    seen: set[tuple[str, str | None]] = set()
+    out = []
+    for r in reasons:
+        key = (r.code, r.field)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return tuple(out)
+
+
+def build_verdict(s: Screening) -> Verdict:
+    """Stage 9: the worst status any reason asks for, with what the handler needs."""
+    reasons = _dedupe(s.reasons)
+    status = worst([r.status for r in reasons])
+    claim, c = s.claim, s.campaign
+    now = dt.datetime.now(dt.UTC)
+    out: dict[str, object] = {}
+    if c is not None and s.sku is not None and s.sku.sku is not None:
+        out.update(matched_sku=s.sku.sku.sku, cashback_amount=s.sku.sku.amount,
+                   cashback_currency=c.payout_currency or s.sku.sku.currency)
+    if s.reseller is not None and s.reseller.reseller is not None:
+        out["matched_reseller"] = s.reseller.reseller.id
+    if c is not None and claim is not None:
+        submitted = claim.submitted_at.astimezone(ZoneInfo(c.timezone)).date()
+        if status == Status.INCOMPLETE:
+            out["missing"] = tuple(dict.fromkeys(r.field or r.code for r in reasons if r.status == Status.INCOMPLETE))
+            # the claimant is told on the day of screening; the reply window runs from then
+            today = max(submitted, now.astimezone(ZoneInfo(c.timezone)).date())
+            out["reply_deadline"] = today + dt.timedelta(days=c.reply_days)
+        if status == Status.APPROVE:
+            base = submitted if c.payment_from == "complete_claim" else now.astimezone(ZoneInfo(c.timezone)).date()
+            out["payment_due"] = base + dt.timedelta(days=c.payment_days)
+    fields: dict[str, FieldValue] = {}
+    if s.extraction is not None:
+        fields.update(s.extraction.fields())
+    if s.label is not None:
+        for name in ("serial_text", "serial_barcode", "model_text"):
+            fv = getattr(s.label, name)
+            if fv is not None:
+                fields[f"label_{name}"] = fv
+    claim_id = claim.claim_id if claim is not None else s.claim_dir.name
+    return Verdict(claim_id=claim_id, campaign_id=c.id if c else (claim.campaign_id if claim else None),
+                   status=status, reasons=reasons, fields=fields, timings=dict(s.timings), screened_at=now,
+                   pipeline_version=__version__, **out)  # type: ignore[arg-type]
+
+
+def screen_claim(claim_dir: Path | str, settings: Settings | None = None) -> Verdict:
+    """Screen one claim folder. Never raises for bad input: every problem is a reason."""
+    s = Screening(claim_dir=Path(claim_dir), settings=settings or Settings())
+    for name, stage in STAGES:
+        if s.stop:
+            break
+        t0 = time.perf_counter()
+        try:
+            s = stage(s)
+        except DependencyMissing:
+            raise  # a broken installation is not the claim's fault: stop the batch loudly
+        except ClaimcheckError as exc:
+            log.warning("claim %s: stage %s failed: %s", s.claim_dir.name, name, exc.code)
+            s = s.add(reason("OCR_FAILED" if exc.code == "OCR_FAILED" else "INTERNAL_ERROR",
+                             field=name, detail=exc.message))
+            if name in ("load", "check_files"):
+                s = dataclasses.replace(s, stop=True)
+        except Exception as exc:  # noqa: BLE001 - a bad claim must never stop the batch
+            log.exception("claim %s: stage %s crashed", s.claim_dir.name, name)
+            s = s.add(reason("INTERNAL_ERROR", field=name, detail=f"{type(exc).__name__} in stage {name}"))
+            if name in ("load", "check_files"):
+                s = dataclasses.replace(s, stop=True)
+        s.timings[name] = round(time.perf_counter() - t0, 4)
+    return build_verdict(s)
+
+
+__all__ = ["STAGES", "Screening", "build_verdict", "screen_claim", "purchase_date"]

@@ -1,0 +1,27 @@
+"""Run-time settings, typed and read from CLAIMCHECK_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMCHECK_", frozen=True)
+
+    campaigns_dir: Path | None = None  # default: reference_data/campaigns in the checkout
+    ocr_engine: str = "tesseract"  # primary engine for receipts
+    second_engine: str | None = "rapidocr"  # read again with this engine when a required field is missing
+    label_engine: str = "auto"
+    keep_images_dir: Path | None = None
+    # confidence a field needs for the machine to act on it alone (approve, or reject)
+    accept_confidence: float = 0.80
+    # below this a field counts as not found
+    min_confidence: float = 0.30
+    reseller_accept_score: float = 0.85
+    reseller_reject_score: float = 0.55
+    sku_accept_score: float = 0.80
+    sku_reject_score: float = 0.45
+    sku_margin: float = 0.08  # a winner this close to the runner-up is ambiguous
+    serial_max_distance: int = 0  # edit distance allowed between two readings of a serial

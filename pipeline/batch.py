@@ -1,0 +1,110 @@
+"""Screen many claims: one process per core, a progress bar, and a verdict
+for every claim even when a worker dies."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from models.verdict import Status, Verdict
+from pipeline import __version__
+from pipeline.reasons import reason
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Progress(Protocol):
+    def advance(self, label: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class NullProgress:
+    def advance(self, label: str) -> None:  # noqa: D102
+        pass
+
+    def close(self) -> None:  # noqa: D102
+        pass
+
+
+class RichProgress:
+    """A progress bar on stderr (rich), for batches in a terminal."""
+
+    def __init__(self, total: int, description: str = "screening"):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as _P, TimeElapsedColumn, TextColumn
+
+        self._p = _P(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                     console=Console(stderr=True), transient=False)
+        self._p.start()
+        self._task = self._p.add_task(description, total=total)
+
+    def advance(self, label: str) -> None:
+        self._p.update(self._task, advance=1)
+
+    def close(self) -> None:
+        self._p.stop()
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, int(os.environ.get("CLAIMCHECK_WORKERS", "0") or 0) or (os.cpu_count() or 1)))
+
+
+def error_verdict(claim_dir: Path, detail: str) -> Verdict:
+    """The verdict of a claim whose screening itself failed (a worker crash)."""
+    r = reason("INTERNAL_ERROR", detail=detail)
+    return Verdict(claim_id=Path(claim_dir).name, status=Status.REVIEW, reasons=(r,),
+                   screened_at=dt.datetime.now(dt.UTC), pipeline_version=__version__)
+
+
+def parallel_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, on_error: Callable[[T, BaseException], R],
+                 progress: Progress | None = None, label: Callable[[T], str] = str) -> Iterator[tuple[T, R]]:
+    """Run fn over items in worker processes (in-process when workers == 1),
+    yielding (item, result) as each finishes; a failure becomes on_error's result."""
+    progress = progress or NullProgress()
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            try:
+                result = fn(item)
+            except Exception as exc:  # noqa: BLE001
+                result = on_error(item, exc)
+            progress.advance(label(item))
+            yield item, result
+        return
+    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(fn, item): item for item in items}
+        for fut in cf.as_completed(futures):
+            item = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - includes BrokenProcessPool
+                log.error("worker failed on %s: %s", label(item), type(exc).__name__)
+                result = on_error(item, exc)
+            progress.advance(label(item))
+            yield item, result
+
+
+def _screen_one(args: tuple[Path, Settings]) -> Verdict:
+    from pipeline.screen import screen_claim
+
+    claim_dir, settings = args
+    return screen_claim(claim_dir, settings)
+
+
+def screen_many(claim_dirs: Iterable[Path], settings: Settings | None = None, *, workers: int = 1,
+                progress: Progress | None = None) -> Iterator[Verdict]:
+    settings = settings or Settings()
+    jobs = [(Path(d), settings) for d in claim_dirs]
+    for (claim_dir, _), verdict in parallel_map(
+            _screen_one, jobs, workers=workers, progress=progress, label=lambda j: j[0].name,
+            on_error=lambda j, exc: error_verdict(j[0], f"{type(exc).__name__} while screening")):
+        yield verdict

@@ -1,0 +1,244 @@
+"""Label cues in da, nb, sv, fi, ro and en (incl. Malaysian receipt English).
+
+A blank multilingual spaCy pipeline (`spacy.blank("xx")`) with an EntityRuler
+of phrase patterns. Text is first folded (lower-case, accents stripped,
+punctuation to spaces, OCR digit-in-word slips such as "T0TAL" repaired) so
+that "CVR-nr.", "Cvr nr" and "CVR NR:" all read "cvr nr"; an offset map keeps
+the cues' character positions in the original text.
+
+The pipeline is built once per process (`get_nlp`, lazily cached).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pipeline.extract.text import fold_text
+
+log = logging.getLogger(__name__)
+
+# label -> id -> phrases (already in folded form: lower-case ASCII, words separated by one space)
+PATTERNS: dict[str, dict[str, list[str]]] = {
+    "DATE": {"date": [
+        "dato", "date", "datum", "data", "paivamaara", "pvm", "pvm.", "data emiterii", "data emitere",
+        "kjopsdato", "kobsdato", "kopsdatum", "fakturadato", "fakturadatum", "invoice date", "ordredato",
+        "orderdatum", "laskun paivamaara", "data facturii", "data facturarii", "date of issue", "dato tid",
+        "date time", "purchase date", "salgsdato", "leveringsdato", "ostopaiva", "tilauspaiva", "trans date",
+        "doc date", "bill date", "receipt date", "tarikh",
+    ]},
+    "TOTAL": {
+        "strong": [
+            "i alt", "ialt", "at betale", "a betale", "att betala", "yhteensa", "total de plata", "total plata",
+            "grand total", "total incl", "total inkl", "total inclusive", "total amount", "total amt", "rounded",
+            "total rounded", "rounded total", "nett total", "net total", "total sales", "total payable",
+            "amount due", "total due", "totalbelob", "totalbelop", "summa att betala", "maksettava",
+            "loppusumma", "total general", "de plata", "sum a betale", "belop a betale", "total inc",
+            "total incl gst", "total incl of gst", "total amount payable", "total rm", "total sales incl",
+            "total sales inclusive", "total amt rounded", "totalsum", "totalt a betale", "total dkk",
+            "total nok", "total sek", "total eur", "total ron", "total lei", "round total", "nett amount",
+            "net amount", "total inclusive gst", "total amount incl",
+        ],
+        "plain": ["total", "totalt", "summa", "sum", "totaal", "yht", "amount", "belob", "belop", "beloeb"],
+    },
+    "SUBTOTAL": {"sub": [
+        "subtotal", "sub total", "mellemsum", "delsum", "delsumma", "valisumma", "total excl", "total ex",
+        "total exclusive", "total excluding", "excl", "exclusive", "ekskl", "exkl", "eksklusive", "netto",
+        "total fara tva", "fara tva", "total qty", "total item", "total items", "total quantity", "qty",
+        "total excl gst", "total excl of gst", "total before", "sub ttl", "total discount", "total savings",
+        "total gst", "total tax", "total moms", "moms i alt", "mva totalt", "total mva",
+        "total item s", "no of items", "item count", "antal varer", "antall varer", "antal artiklar",
+    ]},
+    "TAX": {"tax": [
+        "moms", "mva", "vat", "alv", "tva", "gst", "sst", "tax", "heraf moms", "herav mva", "varav moms",
+        "josta alv", "din care tva", "gst summary", "tax summary", "momsgrundlag", "grundlag", "vat amount",
+        "gst amount", "service charge", "svc chg", "service tax",
+    ]},
+    "PAYMENT": {"pay": [
+        "cash", "kontant", "kontanter", "change", "byttepenge", "veksel", "tilbake", "vaxel", "tendered",
+        "payment", "paid", "betalt", "card", "kort", "visa", "mastercard", "dankort", "rest de plata",
+        "kateinen", "vaihtoraha", "numerar", "change due", "cash tendered", "tunai", "baki", "rest",
+        "retur", "kreditkort", "betalingskort", "bankkort", "maksukortti", "card payment", "debit",
+        "credit", "mobilepay", "vipps", "swish", "amex", "master", "terminal", "rabat", "rabatt", "discount",
+        "alennus", "reducere", "disc", "voucher", "deposit",
+    ]},
+    "ID": {
+        "cvr": ["cvr", "cvr nr", "cvr nummer", "se nr", "moms nr", "momsnr", "momsreg", "momsreg nr",
+                "momsregistreringsnummer", "momsregnr"],
+        "orgnr": ["org nr", "orgnr", "org nummer", "organisasjonsnummer", "organisationsnummer", "org no",
+                  "foretaksregisteret", "organisasjonsnr", "org", "orgnummer", "foretaksnummer",
+                  "organization number", "organisation number", "org nr mva", "org nr  mva"],
+        "vat": ["vat", "vat no", "vat nr", "vat number", "vat reg", "vat reg no", "vat id", "mva nr",
+                "mva", "momsregistreringsnr", "vat registration", "eu vat"],
+        "ytunnus": ["y tunnus", "ytunnus", "alv nro", "alv rek", "alv numero", "y tunnus alv", "alv tunniste",
+                    "ly tunnus"],
+        "cui": ["cui", "cif", "c i f", "c u i", "cod fiscal", "cod identificare fiscala", "cod unic",
+                "cod unic de inregistrare", "cod fiscal cif", "nr reg com", "atribut fiscal"],
+        "gst": ["gst reg no", "gst reg", "gst id", "gst no", "gst registration", "gst registration no",
+                "gst reg number", "gst id no", "gst number", "gst reg id", "gst registration number",
+                "gstreg no", "gst regno", "gst id no"],
+        "company_reg": ["company reg no", "company no", "co reg no", "co no", "roc no", "reg no",
+                        "business reg no", "registration no", "company registration no"],
+    },
+    "BUYER": {"buyer": [
+        "kunde", "customer", "kober", "kund", "asiakas", "client", "cumparator", "buyer", "bill to", "sold to",
+        "faktureres til", "faktureringsadresse", "leveringsadresse", "fakturaadress", "ship to",
+        "laskutusosoite", "beneficiar", "kjoper", "customer vat", "buyer vat", "kunde cvr", "kundens",
+        "kunden", "leveres til", "deliver to", "invoice to", "kundenummer", "kundenr", "customer no",
+        "cumparatorul", "clientul", "asiakkaan", "ostaja", "koper", "kopare",
+    ]},
+    "SELLER": {"seller": [
+        "seller", "salger", "leverandor", "supplier", "furnizor", "vendor", "myyja", "saljare", "selger",
+        "forhandler", "sold by", "solgt af", "saljs av", "merchant",
+    ]},
+    "RECEIPT_NO": {
+        "strong": [
+            "kvitteringsnr", "kvittering nr", "kvitteringsnummer", "kvit nr", "bon nr", "bonnr", "kvittonr",
+            "kvitto nr", "kvittonummer", "kuittinro", "kuitti nro", "kuitin numero", "kuitti nr", "nr bon",
+            "numar bon", "faktura nr", "fakturanr", "fakturanummer", "invoice no", "invoice nr",
+            "invoice number", "receipt no", "receipt number", "receipt nr", "bill no", "doc no",
+            "document no", "ordrenr", "ordrenummer", "ordernr", "ordernummer", "order no", "order nr",
+            "order number", "tilausnumero", "laskun numero", "laskunro", "lasku nro", "numar factura",
+            "factura nr", "nr factura", "trans no", "transaction no", "ref no", "inv no", "slip no",
+            "receipt id", "bon fiscal nr", "nr doc", "bill number", "cash bill no", "cb no", "no resit",
+            "transaktion", "transaktionsnr", "trans nr", "bilagsnr", "bilag nr",
+            "bilagsnummer", "ordre nr", "kvitteringsnr", "salgsnr", "kuittinumero",
+            "tax invoice no", "official receipt no", "or no", "docket no", "check no",
+        ],
+    },
+    "SERIAL": {"serial": [
+        "s n", "sn", "serial", "serial no", "serial number", "serienr", "serienummer", "serie nr", "sarjanumero",
+        "sarja nro", "sarjanro", "seria", "serie", "nr serie", "numar serie", "snr", "serial nr", "ser no",
+        "serienumber", "s nr", "seria nr",
+    ]},
+    "ORDER_CONF": {"order_confirmation": [
+        "ordrebekraftelse", "ordrebekreftelse", "orderbekraftelse", "tilausvahvistus", "order confirmation",
+        "confirmare comanda", "confirmarea comenzii", "confirmare a comenzii", "tak for din ordre",
+        "takk for din ordre", "takk for bestillingen", "tak for din bestilling", "tack for din order",
+        "tack for din bestallning", "kiitos tilauksestasi", "thank you for your order", "order confirmed",
+        "bestillingsbekreftelse", "bestillingsbekraftelse", "multumim pentru comanda", "orderbekraftelse",
+        "tak for din bestilling", "din ordre er modtaget", "din bestilling", "vi har modtaget din ordre",
+        "vi har mottatt din bestilling", "your order has been received", "tilauksesi", "comanda ta",
+        "order summary", "bestallningsbekraftelse", "tilausvahvistuksen", "comanda dumneavoastra",
+    ]},
+    "INVOICE": {"invoice": [
+        "faktura", "invoice", "tax invoice", "factura", "factura fiscala", "lasku", "fakturanr",
+        "fakturanummer", "kreditnota", "nota", "proforma",
+    ]},
+    "RECEIPT": {"receipt": [
+        "kvittering", "kvitto", "kuitti", "receipt", "bon fiscal", "kassekvittering", "kasse", "kassa",
+        "cashier", "kasserer", "kassor", "kassaaja", "casier", "bonul fiscal", "cash bill", "official receipt",
+        "salgskvittering", "kopi kvittering", "betjent af", "betjent av", "expedit", "operator",
+    ]},
+    "CONDITION": {
+        "used": ["brugt", "brugte", "begagnad", "begagnat", "brukt", "kaytetty", "used", "second hand",
+                 "secondhand", "pre owned", "preowned", "folosit", "2 hand", "2nd hand", "kaytetyt"],
+        "demo": ["demo", "demovare", "demoexemplar", "demomodel", "udstillingsmodel", "udstillingsvare",
+                 "utstillingsmodell", "utstillingsvare", "demonstrationsex", "esittelykappale", "esittelylaite",
+                 "produs de expozitie", "display model", "ex demo", "b vare", "b vara", "demovara",
+                 "demoprodukt", "utstallningsex", "utstallningsexemplar", "expozitie", "demo unit"],
+        "refurbished": ["refurbished", "renoveret", "renoverad", "refurb", "reconditionat", "kunnostettu",
+                        "fabriksrenoveret", "oppusset", "renovert", "reconditioned", "remanufactured"],
+        "returned": ["returvare", "returvara", "resigilat", "open box", "palautettu", "returprodukt",
+                     "returneret vare", "returnert vare", "returned item", "open box"],
+    },
+    "PHONE": {"phone": [
+        "tel", "tlf", "telefon", "phone", "fax", "puh", "mob", "mobil", "telephone", "hp", "tel no",
+        "telefonnummer", "tlf nr", "puhelin", "mobile", "whatsapp",
+    ]},
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    label: str
+    id: str
+    start: int  # character offsets in the original text
+    end: int
+    text: str
+
+
+_NONWORD = re.compile(r"[^0-9a-z]")
+
+
+def prepare(text: str) -> tuple[str, list[int]]:
+    """Fold `text` for cue matching; return the folded text and, for each of its
+    characters, the index of the original character it came from."""
+    f = fold_text(text)
+    # digit slips inside words: "t0tal" -> "total", "1alt"? (only when the token has >= 2 letters)
+    chars = list(f)
+    for m in re.finditer(r"[0-9a-z]+", f):
+        tok = m.group(0)
+        letters = sum(c.isalpha() for c in tok)
+        digits = len(tok) - letters
+        if letters >= 3 and 0 < digits <= 1:
+            for i in range(m.start(), m.end()):
+                chars[i] = {"0": "o", "1": "l", "5": "s", "8": "b"}.get(chars[i], chars[i])
+    f = "".join(chars)
+    out: list[str] = []
+    idx: list[int] = []
+    prev_space = True
+    for i, c in enumerate(f):
+        if _NONWORD.match(c):
+            if not prev_space:
+                out.append(" ")
+                idx.append(i)
+                prev_space = True
+        else:
+            out.append(c)
+            idx.append(i)
+            prev_space = False
+    if out and out[-1] == " ":
+        out.pop()
+        idx.pop()
+    return "".join(out), idx
+
+
+@lru_cache(maxsize=1)
+def get_nlp() -> Any:
+    """The cue pipeline: spacy.blank("xx") + EntityRuler (built once per process)."""
+    import spacy
+
+    nlp = spacy.blank("xx")
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
+    pats: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for label, groups in PATTERNS.items():
+        for gid, phrases in groups.items():
+            for ph in phrases:
+                ph2, _ = prepare(ph)
+                if not ph2 or (label, ph2) in seen:
+                    continue
+                seen.add((label, ph2))
+                pats.append({"label": label, "pattern": ph2, "id": gid})
+    ruler.add_patterns(pats)  # type: ignore[attr-defined]
+    log.debug("cue pipeline built with %d patterns", len(pats))
+    return nlp
+
+
+@lru_cache(maxsize=4096)
+def find_cues(text: str) -> tuple[Cue, ...]:
+    """All label cues in `text` (longest match wins where patterns overlap)."""
+    if not text or not text.strip():
+        return ()
+    folded, idx = prepare(text)
+    if not folded:
+        return ()
+    doc = get_nlp()(folded)
+    out: list[Cue] = []
+    for ent in doc.ents:
+        s = idx[ent.start_char]
+        e = idx[ent.end_char - 1] + 1
+        out.append(Cue(label=ent.label_, id=ent.ent_id_ or "", start=s, end=e, text=text[s:e]))
+    return tuple(out)
+
+
+def has_cue(text: str, label: str, cue_id: str | None = None) -> bool:
+    return any(c.label == label and (cue_id is None or c.id == cue_id) for c in find_cues(text))
+
+
+def cues_of(text: str, label: str) -> list[Cue]:
+    return [c for c in find_cues(text) if c.label == label]

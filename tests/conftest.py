@@ -1,0 +1,71 @@
+"""Shared fixtures: campaigns, and a factory that writes claim folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.campaigns import load_campaigns
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def campaigns():
+    return load_campaigns()
+
+
+@pytest.fixture(scope="session")
+def sigma(campaigns):
+    return campaigns["sigma-dk-autumn-2022"]
+
+
+@pytest.fixture(scope="session")
+def sony_no(campaigns):
+    return campaigns["sony-no-refusjon-2022"]
+
+
+@pytest.fixture(scope="session")
+def sony_ro(campaigns):
+    return campaigns["sony-ro-cashback-2018"]
+
+
+def claim_data(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "claim_id": "c-1",
+        "campaign_id": "sigma-dk-autumn-2022",
+        "submitted_at": "2022-10-20T10:00:00+02:00",
+        "declared": {"product_model": "85MM F/1.4 DG DN ART SONY E/FE", "serial_number": "54218873",
+                     "purchase_date": "2022-10-14", "reseller": "Fotohuset Nørrebro ApS", "receipt_number": "10234"},
+        "claimant": {"name": "Test Person", "email": "test.person@example.com", "country": "DK",
+                     "bank": {"iban": "DK5000400440116243", "bank_country": "DK"}},
+        "files": {"receipt": "receipt.png", "serial_photo": None},
+    }
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data
+
+
+@pytest.fixture
+def make_claim(tmp_path: Path):
+    """make_claim(files={"receipt.png": bytes}, **claim overrides) -> claim folder."""
+    counter = {"n": 0}
+
+    def _make(files: dict[str, bytes] | None = None, **over: Any) -> Path:
+        counter["n"] += 1
+        d = tmp_path / f"claim-{counter['n']}"
+        d.mkdir()
+        data = claim_data(**over)
+        (d / "claim.json").write_text(json.dumps(data))
+        for name, content in (files or {}).items():
+            (d / name).write_bytes(content)
+        return d
+
+    return _make

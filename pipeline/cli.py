@@ -21,7 +21,7 @@ import typer
 
 from models.claim import Claim
 from models.verdict import Status, Verdict
-from pipeline.errors import ClaimcheckError, ExitCode
+from pipeline.errors import ClaimcheckError, ClaimInputError, ExitCode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Pre-screen cashback claims.")
 campaigns_app = typer.Typer(no_args_is_help=True, help="List and check campaign files.")
@@ -44,7 +44,7 @@ def _claim_dirs(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if not p.exists():
-            raise ClaimcheckError(f"{p}: no such file or folder")
+            raise ClaimInputError(f"{p}: no such file or folder")
         if p.is_dir() and not (p / "claim.json").exists():
             subs = sorted(d for d in p.iterdir() if d.is_dir())
             out.extend(subs if subs else [p])

@@ -52,10 +52,7 @@ def _field(fv: FieldValue) -> dict[str, object]:
 
 
 def extract_file(path: Path, job: ExtractJob) -> dict[str, object]:
-    from pipeline.extract import extract_receipt
     from pipeline.intake import check_file
-    from pipeline.match import match_names
-    from pipeline.ocr import read_document
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -63,6 +60,10 @@ def extract_file(path: Path, job: ExtractJob) -> dict[str, object]:
     info, problems = check_file(path.parent, path.name, DocumentRole.RECEIPT, LOOSE_LIMITS)
     if info is None:
         return {"file": str(path), "status": "error", "reason": problems[0].code, "message": problems[0].message}
+    from pipeline.extract import extract_receipt
+    from pipeline.match import match_names
+    from pipeline.ocr import read_document
+
     t = time.perf_counter()
     doc = read_document(info, languages=job.languages, engine=job.engine)
     timings["ocr"] = round(time.perf_counter() - t, 4)

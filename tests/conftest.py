@@ -55,16 +55,16 @@ def claim_data(**over: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def make_claim(tmp_path: Path):
-    """make_claim(files={"receipt.png": bytes}, **claim overrides) -> claim folder."""
+    """make_claim({"receipt.png": bytes}, **claim overrides) -> claim folder (claim_id = folder name)."""
     counter = {"n": 0}
 
-    def _make(files: dict[str, bytes] | None = None, **over: Any) -> Path:
+    def _make(uploads: dict[str, bytes] | None = None, **over: Any) -> Path:
         counter["n"] += 1
         d = tmp_path / f"claim-{counter['n']}"
         d.mkdir()
-        data = claim_data(**over)
+        data = claim_data(**{"claim_id": d.name, **over})
         (d / "claim.json").write_text(json.dumps(data))
-        for name, content in (files or {}).items():
+        for name, content in (uploads or {}).items():
             (d / name).write_bytes(content)
         return d
 

@@ -86,7 +86,7 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
     "BUYER": {"buyer": [
         "kunde", "customer", "kober", "kund", "asiakas", "client", "cumparator", "buyer", "bill to", "sold to",
         "faktureres til", "faktureringsadresse", "leveringsadresse", "fakturaadress", "ship to",
-        "laskutusosoite", "beneficiar", "kjoper", "customer vat", "buyer vat", "kunde cvr", "kundens",
+        "laskutusosoite", "beneficiar", "kjoper", "kundens",
         "kunden", "leveres til", "deliver to", "invoice to", "kundenummer", "kundenr", "customer no",
         "cumparatorul", "clientul", "asiakkaan", "ostaja", "koper", "kopare",
     ]},
@@ -145,6 +145,16 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "returned": ["returvare", "returvara", "resigilat", "open box", "palautettu", "returprodukt",
                      "returneret vare", "returnert vare", "returned item", "open box"],
     },
+    "OTHER_DATE": {"other": [
+        "forfaldsdato", "forfald", "due date", "betalingsfrist", "forfallsdato", "forfallsdatum", "erapaiva",
+        "scadenta", "data scadentei", "valid until", "gyldig til", "giltig till", "return by", "expiry", "exp",
+        "best before", "garanti til", "warranty until", "bytte til", "byttes senest", "voimassa", "termen",
+        "print date", "printed", "udskrevet", "utskrevet",
+    ]},
+    "MODEL": {"model": [
+        "model", "modell", "malli", "model no", "model name", "modelnr", "modellnr", "type", "typ", "tyyppi",
+        "varenavn", "produkt", "product", "artikel", "artikkel", "vare", "tuote", "produs", "articol",
+    ]},
     "PHONE": {"phone": [
         "tel", "tlf", "telefon", "phone", "fax", "puh", "mob", "mobil", "telephone", "hp", "tel no",
         "telefonnummer", "tlf nr", "puhelin", "mobile", "whatsapp",

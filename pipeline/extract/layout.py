@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from models.documents import Box, DocumentText, Line, Page
+from models.documents import Box, DocumentText, Line, Page, Word
 from models.fields import Evidence
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,33 @@ class Row:
     @property
     def n_words(self) -> int:
         return sum(len(ln.words) for ln in self.lines)
+
+    def word_spans(self) -> list[tuple[Word, int, int]]:
+        """Each word with its character span in `text`."""
+        out: list[tuple[Word, int, int]] = []
+        pos = 0
+        for i, ln in enumerate(self.lines):
+            if i:
+                pos += 2
+            for j, w in enumerate(ln.words):
+                if j:
+                    pos += 1
+                out.append((w, pos, pos + len(w.text)))
+                pos += len(w.text)
+        return out
+
+    def conf_of_span(self, start: int, end: int) -> float:
+        """Mean confidence of the words overlapping [start, end)."""
+        ws = [w.conf for w, s, e in self.word_spans() if s < end and e > start]
+        return sum(ws) / len(ws) if ws else self.conf
+
+    def box_of_span(self, start: int, end: int) -> Box:
+        b = Box.enclosing([w.box for w, s, e in self.word_spans() if s < end and e > start])
+        return b if b is not None else self.box
+
+    def span_evidence(self, start: int, end: int) -> Evidence:
+        return Evidence(document=self.doc_role, page=self.page.page_no, box=self.box_of_span(start, end),
+                        text=self.text)
 
     def rel_y(self) -> float:
         """Vertical position 0 (top) .. 1 (bottom) on its page."""
@@ -91,3 +118,12 @@ def build_rows(doc: DocumentText) -> list[Row]:
             g.sort(key=lambda ln: ln.box.x0)
             rows.append(Row(page=page, lines=g, index=len(rows), doc_role=role, engine=page.engine))
     return rows
+
+
+def ocr_factor(conf: float) -> float:
+    """How much an OCR word confidence lowers a field's confidence (1.0 for perfect text)."""
+    return 0.5 + 0.5 * max(0.0, min(1.0, conf))
+
+
+def clamp01(x: float) -> float:
+    return max(0.0, min(1.0, x))

@@ -28,7 +28,8 @@ FONT_FILES: dict[str, tuple[str, ...]] = {
     "hand-dancing": ("opentype/dancingscript/DancingScript-Regular.otf",),
 }
 
-HANDWRITING = ("hand-dkg", "hand-femke", "hand-breip", "hand-dancing")
+# femkeklaver is an outline (hollow) face: it does not look like a pen stroke, so it is not used
+HANDWRITING = ("hand-dkg", "hand-breip", "hand-dancing")
 
 
 class FontMissing(RuntimeError):

@@ -147,10 +147,13 @@ class Page:
 
 
 def handwrite(img: Image.Image, text: str, origin: tuple[int, int], rng: random.Random, *,
-              font_name: str = "hand-dkg", size: int = 70, ink=BLUE_PEN,
+              font_name: str = "hand-dkg", size: int = 50, ink=BLUE_PEN,
               max_width: int | None = None) -> tuple[int, int, int, int]:
     """Write `text` in pen on `img` (in place), per-character jitter and rotation, the
-    whole word slightly tilted. Returns the ink's bounding box in `img` pixels."""
+    whole word slightly tilted; `size` is the digit height in pixels. Returns the ink's bounding box in `img` pixels."""
+    # `size` is the wanted digit height in pixels; scale the font to it
+    ref = font(font_name, 100).getbbox("8", anchor="ls")
+    size = max(12, int(round(size * 100 / max(1, ref[3] - ref[1]))))
     fnt = font(font_name, size)
     pad = size
     est = int(sum(fnt.getlength(c) for c in text) * 1.15) + 2 * pad
@@ -172,7 +175,7 @@ def handwrite(img: Image.Image, text: str, origin: tuple[int, int], rng: random.
         tile = Image.new("L", layer.size, 0)
         tile.paste(g, (gx, gy))
         layer = ImageChops.lighter(layer, tile)
-        x += adv * rng.uniform(0.96, 1.1)
+        x += adv * rng.uniform(1.03, 1.15)
     layer = layer.crop(layer.getbbox())
     layer = layer.rotate(rng.uniform(-4, 4), resample=Image.BICUBIC, expand=True)
     if max_width and layer.width > max_width:
@@ -278,7 +281,11 @@ def render_till(spec: ReceiptSpec, rng: random.Random, width: int = 640) -> tupl
             page.text((L, y), ln.sku, f, fill=ink, name="sku" if ln.role == "product" else None)
             y += 30
         page.text((L, y), ln.text, f, fill=ink, name=name, value=ln.text)
-        if ln.qty == 1:
+        if ln.qty == 1 and f.getlength(ln.text + "  " + money(ln.amount, ms)) > R - L - 24:
+            y += 30
+            page.text((R, y), money(ln.amount, ms), f, fill=ink, anchor="ra",
+                      name="product_price" if ln.role == "product" else None)
+        elif ln.qty == 1:
             page.text((R, y), money(ln.amount, ms), f, fill=ink, anchor="ra",
                       name="product_price" if ln.role == "product" else None)
         else:
@@ -323,9 +330,9 @@ def render_till(spec: ReceiptSpec, rng: random.Random, width: int = 640) -> tupl
     y += 40
     # the blank tail of the slip, where the buyer writes the serial in pen
     if spec.handwritten:
-        _write_serial(page, spec, (L + rng.randint(10, 60), y), rng, size=rng.randint(72, 80),
-                      max_width=width - 2 * L - 60)
-        y += 170
+        _write_serial(page, spec, (L + rng.randint(10, 90), y), rng, size=rng.randint(46, 56),
+                      max_width=width - 2 * L - 40)
+        y += 140
     else:
         y += 60
     page.crop_height(y + 30)
@@ -528,7 +535,7 @@ def render_invoice(spec: ReceiptSpec, rng: random.Random) -> tuple[Image.Image, 
     page.text((L, y), "Betalingsbetingelser: Netto kontant. Fakturaen er betalt.", f)
     y += 60
     # the handwritten serial, in the free space left of the totals / under the payment line
-    _write_serial(page, spec, (L + rng.randint(0, 80), y + rng.randint(10, 60)), rng, size=rng.randint(96, 110))
+    _write_serial(page, spec, (L + rng.randint(0, 80), y + rng.randint(10, 60)), rng, size=rng.randint(56, 66))
     foot = A4_200DPI[1] - 150
     page.rule(foot - 20, L, R, dashed=False, width=1)
     page.text((page.width // 2, foot), f"{spec.shop.name} · {' · '.join(spec.shop.address)} · "
@@ -583,7 +590,7 @@ def render_order_confirmation(spec: ReceiptSpec, rng: random.Random) -> tuple[Im
     y += 80
     page.text((L, y), "Dette er ikke en faktura. Faktura fremsendes, når ordren er afsendt.", font("dejavu", 24))
     y += 80
-    _write_serial(page, spec, (L + rng.randint(0, 100), y + rng.randint(0, 40)), rng, size=rng.randint(96, 110))
+    _write_serial(page, spec, (L + rng.randint(0, 100), y + rng.randint(0, 40)), rng, size=rng.randint(56, 66))
     foot = A4_200DPI[1] - 150
     page.text((page.width // 2, foot), f"{spec.shop.name} · {' · '.join(spec.shop.address)} · "
               f"{spec.shop.vat_label or ''}", font("dejavu", 22), anchor="ma",
@@ -652,7 +659,7 @@ def render_amazon_invoice(spec: ReceiptSpec, rng: random.Random) -> tuple[Image.
     y += 38
     page.text((L, y), "Versand durch Amazon / Fulfilled by Amazon", f)
     y += 70
-    _write_serial(page, spec, (L + 600 + rng.randint(0, 120), y + rng.randint(0, 30)), rng, size=rng.randint(96, 110))
+    _write_serial(page, spec, (L + 600 + rng.randint(0, 120), y + rng.randint(0, 30)), rng, size=rng.randint(56, 66))
     foot = A4_200DPI[1] - 170
     small = font("sans", 20)
     page.text((page.width // 2, foot), "Amazon EU S.à r.l., 38 avenue John F. Kennedy, L-1855 Luxembourg",

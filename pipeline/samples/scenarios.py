@@ -185,7 +185,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "The same kind of clean SIGMA claim, but the till receipt is a JPEG phone photo on a table.",
              output="phone_jpg", reseller="dk-kamerakaelderen", product="2470",
              purchase=_d(2022, 11, 5, 11, 18), submitted=_d(2022, 11, 9, 20, 41), number="48817",
-             pen="black", hand_font="hand-femke", person=1, extras=(2,)),
+             pen="black", hand_font="hand-dancing", person=1, extras=(2,)),
     Scenario("03-sony-no-approve-pdf-invoice", SONY_NO, "approve", (),
              "A Norwegian text-layer PDF invoice with the reseller's org.nr./MVA, an eligible camera, purchase "
              "2022-11-20 and a claim 46 days later.",
@@ -203,7 +203,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("06-sigma-reject-outside-window", SIGMA, "reject", ("PURCHASE_OUTSIDE_WINDOW",),
              "The receipt is dated 03.12.2022, after the purchase period ended on 30 November 2022.",
              product="150600", reseller="dk-linsekompagniet", purchase=_d(2022, 12, 3, 13, 27),
-             submitted=_d(2022, 12, 10, 16, 45), number="11207", hand_font="hand-femke"),
+             submitted=_d(2022, 12, 10, 16, 45), number="11207", hand_font="hand-dancing"),
     Scenario("07-sigma-reject-amazon", SIGMA, "reject", ("EXCLUDED_CHANNEL",),
              "The lens was bought from a third-party seller on Amazon.de Marketplace, a channel the terms exclude.",
              layout="amazon", reseller="amazon", purchase=_d(2022, 10, 12, 8, 14), submitted=_d(2022, 10, 20, 19, 0),
@@ -221,7 +221,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "The document is a web-shop order confirmation (Ordrebekræftelse), which the SIGMA terms do not accept.",
              layout="order_confirmation", reseller="dk-linsekompagniet", product="1850",
              purchase=_d(2022, 10, 18, 21, 14), submitted=_d(2022, 10, 30, 12, 0), number="",
-             extras=(2,), hand_font="hand-femke"),
+             extras=(2,), hand_font="hand-dancing"),
     Scenario("11-sony-ro-approve-bon-fiscal", SONY_RO, "approve", (),
              "A Romanian BON FISCAL with CUI, TVA 19% and lei from an authorized reseller, purchase 2018-11-20 and a "
              "claim 38 days later with a Romanian IBAN.",
@@ -297,7 +297,7 @@ def _spec(sc: Scenario, campaign, rng: random.Random, serial_written: str | None
     sku = prod.sku if sc.layout in ("invoice", "pdf_invoice", "order_confirmation") else ""
     if sc.layout == "amazon":
         sku = "B09QRT7L2M"
-        text = "Sigma 85mm F1,4 DG DN Art Objektiv für Sony E-Mount"
+        text = "Sigma 85mm F1,4 DG DN Art für Sony E-Mount"
     price = prod.price
     lines = [Line(text, price, role="product", sku=sku, note=note, note_role=note_role)]
     for i in sc.extras:

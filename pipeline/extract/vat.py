@@ -1,0 +1,253 @@
+"""VAT and organisation numbers, checksum-validated with python-stdnum.
+
+Normalised `value` (always compact, with a country prefix):
+
+* DK CVR            -> "DK12972997"                      kind "cvr"
+* SE org.nr         -> "SE556123456701" (VAT form, +"01") kind "orgnr"; SE VAT kind "vat"
+* NO org.nr         -> "NO918057889", with "MVA" appended when printed ("NO918057889MVA", kind "mva")
+* FI Y-tunnus / ALV -> "FI50090518"                      kind "ytunnus" / "alv"
+* RO CUI/CIF        -> "RO64615762"                      kind "cui"
+* MY GST (SROIE)    -> the 12 digits as printed, no prefix, kind "gst", checksum "unchecked"
+
+`vat_key()` reduces any of these forms (and a reseller list's) to one
+comparable key: "NO918057889MVA" and "NO 918 057 889" give the same key.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from stdnum.dk import cvr as dk_cvr
+from stdnum.fi import ytunnus as fi_ytunnus
+from stdnum.no import orgnr as no_orgnr
+from stdnum.ro import cui as ro_cui
+from stdnum.se import orgnr as se_orgnr
+
+from pipeline.extract.cues import find_cues
+from pipeline.extract.text import to_digits
+
+log = logging.getLogger(__name__)
+
+COUNTRIES = ("DK", "SE", "NO", "FI", "RO")
+
+
+@dataclass(frozen=True)
+class VatHit:
+    value: str
+    raw: str
+    country: str
+    kind: str
+    valid: bool | None  # None: no checksum exists (MY GST)
+    start: int
+    end: int
+    cued: bool  # a VAT/org-number label or a country prefix was printed with it
+    prefixed: bool = False
+
+    @property
+    def checksum(self) -> str:
+        return "unchecked" if self.valid is None else ("valid" if self.valid else "invalid")
+
+
+def _safe(fn, s: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return bool(fn(s))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _classify(digits: str, country: str | None, mva: bool, printed_prefix: bool) -> list[tuple[str, str, str, bool]]:
+    """Possible (value, country, kind, valid) readings of a digit string."""
+    out: list[tuple[str, str, str, bool]] = []
+    n = len(digits)
+    if n == 8 and country in (None, "DK"):
+        out.append((f"DK{digits}", "DK", "cvr", _safe(dk_cvr.is_valid, digits)))
+    if n == 8 and country in (None, "FI"):
+        out.append((f"FI{digits}", "FI", "ytunnus", _safe(fi_ytunnus.is_valid, digits)))
+    if n == 9 and country in (None, "NO"):
+        out.append((f"NO{digits}{'MVA' if mva else ''}", "NO", "mva" if mva else "orgnr",
+                    _safe(no_orgnr.is_valid, digits)))
+    if n == 10 and country in (None, "SE"):
+        out.append((f"SE{digits}01", "SE", "orgnr", _safe(se_orgnr.is_valid, digits)))
+    if n == 12 and country in (None, "SE") and digits.endswith("01"):
+        out.append((f"SE{digits}", "SE", "vat", _safe(se_orgnr.is_valid, digits[:10])))
+    if 2 <= n <= 10 and country == "RO":
+        out.append((f"RO{digits}", "RO", "cui", _safe(ro_cui.is_valid, digits)))
+    elif 6 <= n <= 10 and country is None and printed_prefix:
+        pass
+    return out
+
+
+_PREFIXED = re.compile(
+    r"(?<![A-Za-z0-9])(DK|SE|NO|FI|RO)[\s\-:]?(\d(?:[\d\s\-.]{0,16}\d)?)(\s?M\s?V\s?A)?(?![0-9])",
+    re.IGNORECASE,
+)
+_SE_ORG = re.compile(r"(?<![\d\-])(\d{6})-(\d{4})(?![\d\-])")
+_FI_YT = re.compile(r"(?<![\d\-])(\d{7})-(\d)(?![\d\-])")
+_NO_MVA = re.compile(r"(?<![\d])(\d{3})\s?(\d{3})\s?(\d{3})\s?MVA(?![A-Za-z])", re.IGNORECASE)
+_NUMBER_AFTER_CUE = re.compile(r"[A-Za-z]{0,2}[\s\-:]?[0-9OoIlSB](?:[0-9OoIlSB\s\-.]{0,16}[0-9])?(\s?M\s?V\s?A)?")
+
+_ID_COUNTRY = {"cvr": "DK", "ytunnus": "FI", "cui": "RO", "gst": "MY"}
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+def _best_reading(body: str, country: str | None, mva: bool,
+                  prefixed: bool) -> tuple[tuple[str, str, str, bool], int] | None:
+    """Try the digit groups of `body` cumulatively ("12 97 29 97 14.10" -> "12", "1297", ...);
+    return the best classifiable reading (valid checksum first, then longest) and
+    how many characters of `body` it used."""
+    best: tuple[tuple[bool, int], tuple[str, str, str, bool], int] | None = None
+    for gm in re.finditer(r"\d+", body):
+        digits = _digits(body[: gm.end()])
+        if len(digits) > 14:
+            break
+        for o in _classify(digits, country, mva, prefixed):
+            key = (o[3], len(digits))
+            if best is None or key > best[0]:
+                best = (key, o, gm.end())
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+def find_vat_numbers(text: str, country: str | None = None) -> list[VatHit]:
+    """VAT/org numbers in one line of text. Checksum-invalid numbers are kept only
+    when a label cue or a country prefix says a VAT number is meant. Never raises."""
+    try:
+        return _find(text, country)
+    except Exception:  # noqa: BLE001
+        log.debug("vat parser failed", exc_info=True)
+        return []
+
+
+def _find(text: str, country: str | None) -> list[VatHit]:
+    if not isinstance(text, str) or not text:
+        return []
+    country = country.upper() if country else None
+    hits: list[VatHit] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    def add(h: VatHit) -> None:
+        hits.append(h)
+        taken.append((h.start, h.end))
+
+    # 1. country-prefixed forms
+    for m in _PREFIXED.finditer(text):
+        cc = m.group(1).upper()
+        sep = text[m.end(1):m.start(2)]
+        mva = bool(m.group(3))
+        r = _best_reading(m.group(2), cc, mva, True)
+        if r is None:
+            continue
+        (value, rc, kind, valid), used = r
+        if not valid and (sep.strip(" ") == ":" or sep == " ") and cc == "NO" and not mva:
+            continue  # "Receipt NO: 123456789" is not a Norwegian org.nr
+        kind = {"DK": "vat", "FI": "alv"}.get(cc, kind)
+        end = m.start(2) + used
+        if mva:
+            end = m.end()
+        if not free(m.start(), end):
+            continue
+        add(VatHit(value, text[m.start():end].strip(), rc, kind, valid, m.start(), end, True, True))
+
+    # 2. numbers after an ID cue (or a VAT-word such as "MVA", "moms" used as a label)
+    cues = [c for c in find_cues(text)
+            if c.label == "ID" or (c.label == "TAX" and c.text.lower() in ("mva", "moms", "vat", "tva", "alv"))]
+    for c in cues:
+        rest = text[c.end:]
+        m = re.search(r"[^\s:.#=\-]", rest)
+        if not m:
+            continue
+        seg_start = c.end + m.start()
+        seg = text[seg_start:seg_start + 32]
+        mm = _NUMBER_AFTER_CUE.match(seg)
+        if not mm:
+            continue
+        s0, e0 = seg_start + mm.start(), seg_start + mm.end()
+        if not free(s0, e0):
+            continue
+        token = mm.group(0)
+        mva = bool(mm.group(1)) or "mva" in text[c.start:c.end].lower()
+        lead = re.match(r"[A-Za-z]{0,2}(?=[\s\-:]?[0-9])", token)
+        prefix = lead.group(0).upper() if lead else ""
+        body = token[len(prefix):]
+        if mm.group(1):
+            body = body[: body.upper().rfind("M")]
+        if c.id == "gst":
+            digits = _digits(to_digits(body))
+            if len(digits) == 12:
+                add(VatHit(digits, token.strip(), "MY", "gst", None, s0, e0, True))
+            continue
+        if c.id == "company_reg":
+            continue
+        cand_country: str | None = country
+        if prefix in COUNTRIES:
+            cand_country = prefix
+        elif c.id in _ID_COUNTRY and cand_country is None:
+            cand_country = _ID_COUNTRY[c.id]
+        elif cand_country is None and mva:
+            cand_country = "NO"
+        r = _best_reading(to_digits(body), cand_country, mva, bool(prefix))
+        if r is None and cand_country is not None and country is None:
+            r = _best_reading(to_digits(body), None, mva, bool(prefix))
+        if r is None:
+            continue
+        (value, rc, kind, valid), used = r
+        end = e0 if mm.group(1) else seg_start + len(prefix) + used
+        add(VatHit(value, text[s0:end].strip(), rc, kind, valid, s0, end, True, bool(prefix)))
+
+    # 3. unlabelled but self-describing forms (valid checksums only)
+    for rx, cc in ((_NO_MVA, "NO"), (_SE_ORG, "SE"), (_FI_YT, "FI")):
+        if country and country != cc and cc != "NO":
+            continue
+        for m in rx.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            digits = _digits(m.group(0))
+            opts = _classify(digits, cc, cc == "NO", False)
+            if opts and opts[0][3]:
+                o = opts[0]
+                add(VatHit(o[0], m.group(0), o[1], o[2], True, m.start(), m.end(), cc == "NO"))
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+def parse_vat(text: str, country: str | None = None) -> str | None:
+    """The first VAT/org number's normalised value, or None. Never raises."""
+    hits = find_vat_numbers(text, country)
+    return hits[0].value if hits else None
+
+
+def vat_key(s: str | None) -> str:
+    """Comparable key for a VAT/org number in any of its printed forms."""
+    if not s:
+        return ""
+    t = re.sub(r"[^0-9A-Za-z]", "", s).upper()
+    if t.endswith("MVA"):
+        t = t[:-3]
+    m = re.match(r"^([A-Z]{2})?(\d+)$", t)
+    if not m:
+        return t
+    cc, digits = m.group(1) or "", m.group(2)
+    if cc == "SE" and len(digits) == 10:
+        digits += "01"
+    if not cc:
+        if len(digits) == 10:
+            cc, digits = "SE", digits + "01"
+    return cc + digits
+
+
+def vat_digits_key(s: str | None) -> str:
+    """Only the identifying digits (country prefix and SE '01' dropped): a fallback key."""
+    k = vat_key(s)
+    d = re.sub(r"\D", "", k)
+    if k.startswith("SE") and len(d) == 12:
+        d = d[:10]
+    return d

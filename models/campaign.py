@@ -62,6 +62,8 @@ class Campaign(Record):
     payment_from: str  # "complete_claim" or "validation"
     max_claims_per_claimant: int | None = None
     one_claim_per_serial: bool = True
+    # serials are unique within a scope shared by the organizer's campaigns (SIGMA 15 (ii): "a previous campaign")
+    serial_scope: str = ""
     required_receipt_fields: tuple[str, ...]
     accepted_document_kinds: tuple[DocumentKind, ...]
     new_products_only: bool = True

@@ -49,6 +49,10 @@ CATALOGUE: dict[str, tuple[Status, str]] = {
     "DECLARED_MISMATCH": (V, "The {label} typed in the form ({declared}) differs from the receipt ({found})."),
     "PAYOUT_BANK_COUNTRY": (I, "The bank account is in {country}; the campaign pays only to banks in {allowed}."),
     "IBAN_INVALID": (I, "The IBAN given for payment is not valid ({detail})."),
+    # memory across claims (the claims store)
+    "SERIAL_ALREADY_CLAIMED": (V, "The serial number was already claimed in claim {other} ({campaign})."),
+    "CLAIMANT_LIMIT_REACHED": (R, "This claimant already has {count} claims in the campaign; the terms allow {limit}."),
+    "CLAIMANT_PRIOR_FRAUD": (V, "This claimant made a claim judged fraudulent before ({other})."),
     "INTERNAL_ERROR": (V, "The pre-screen failed on this claim ({detail}); a handler must check it by hand."),
 }
 

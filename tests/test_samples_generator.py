@@ -124,7 +124,7 @@ def test_only_the_rule_under_test_is_broken(out, folder):
     if campaign.handwritten_serial_required and "RECEIPT_FIELD_MISSING" not in codes and "FILE_EMPTY" not in codes:
         assert s["handwritten"]
     if s["handwritten"]:
-        diff = sum(a != b for a, b in zip(s["handwritten"], s["label"]))
+        diff = sum(a != b for a, b in zip(s["handwritten"], s["label"], strict=True))
         assert diff == (2 if "SERIAL_MISMATCH" in codes else 0)
 
 

@@ -6,7 +6,7 @@ generator does not depend on fontconfig at run time.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from PIL import ImageFont
@@ -36,7 +36,7 @@ class FontMissing(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_path(name: str) -> Path:
     """The file of the font called `name` (a key of FONT_FILES)."""
     for rel in FONT_FILES[name]:
@@ -53,7 +53,7 @@ def font_path(name: str) -> Path:
     raise FontMissing(f"font {name!r} not found (tried {FONT_FILES[name]})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path(name)), size)
 

@@ -641,7 +641,7 @@ def render_amazon_invoice(spec: ReceiptSpec, rng: random.Random) -> tuple[Image.
             "x": (L, 400, 1100, 1290, R)}
     y = _items_table(page, spec, y, cols, ms)
     xl2 = 900
-    page.text((xl2, y), f"Zwischensumme (ohne USt.)", f)
+    page.text((xl2, y), "Zwischensumme (ohne USt.)", f)
     page.text((R, y), f"{money(spec.total - spec.vat_amount, ms)} €", f, anchor="ra")
     y += 40
     b1 = page.text((xl2, y), f"USt. {spec.vat_rate} %", f)

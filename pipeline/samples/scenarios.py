@@ -12,7 +12,7 @@ import io
 import json
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -105,7 +105,7 @@ P = {
     "a7rv": Product("ILCE7RM5", "Sony A7R V ILCE-7RM5 hus", "Sony Alpha 7R V ILCE-7RM5", "ILCE-7RM5",
                     Decimal("44990"), brand="SONY", label_extra="Alpha 7R V"),
     "zve10": Product("ZVE10", "Sony ZV-E10 kamerahus svart", "Sony ZV-E10", "ZV-E10",
-                     Decimal("7490"), brand="SONY", label_extra="ZV-E10"),
+                     Decimal("7490"), brand="SONY", label_extra="Digital Camera"),
     "a7iii": Product("ILCE7M3", "Sony A7 III ILCE-7M3 body", "Sony Alpha 7 III ILCE-7M3", "ILCE-7M3",
                      Decimal("8999"), brand="SONY", label_extra="Alpha 7 III"),
 }
@@ -246,7 +246,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              submitted=_d(2022, 11, 16, 18, 44), number="48102", demo=True, hand_font="hand-breip"),
     Scenario("16-bad-zero-byte-receipt", SIGMA, "incomplete", ("FILE_EMPTY",),
              "The uploaded receipt.jpg is empty (0 bytes).",
-             output="empty", purchase=_d(2022, 10, 9, 11, 2), submitted=_d(2022, 10, 15, 10, 0), number="10071"),
+             output="empty", purchase=_d(2022, 10, 9, 11, 2), submitted=_d(2022, 10, 15, 10, 0), number="10071",
+             handwritten=False),
     Scenario("17-bad-renamed-gif", SONY_NO, "incomplete", ("FILE_TYPE_MISMATCH",),
              "The receipt is a GIF image saved under the name receipt.jpg.",
              output="gif", reseller="no-fjordfoto", product="a7iv", purchase=_d(2022, 11, 3, 13, 20),

@@ -95,9 +95,13 @@ def _needs_second_reading(s: Screening, ex: ReceiptExtraction) -> bool:
     if all(p.source == "pdf-text" for p in s.receipt.pages):
         return False
     c = s.campaign
+
+    def weak(fv: FieldValue | None) -> bool:
+        return fv is None or fv.confidence < s.settings.accept_confidence
+
     missing = [f for f in c.required_receipt_fields
-               if f not in ("product_model", "reseller_name") and getattr(ex, f, None) is None]
-    if c.handwritten_serial_required and ex.serial_handwritten is None:
+               if f not in ("product_model", "reseller_name") and weak(getattr(ex, f, None))]
+    if c.handwritten_serial_required and weak(ex.serial_handwritten):
         missing.append("serial_handwritten")
     return bool(missing) or not any(p.lines for p in s.receipt.pages)
 

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-dan tesseract-ocr-nor
   tesseract-ocr-swe tesseract-ocr-fin tesseract-ocr-ron tesseract-ocr-osd
   poppler-utils
+  libzbar0
   postgresql
   fonts-dejavu-core fonts-liberation fonts-dkg-handwriting fonts-breip
   fonts-femkeklaver fonts-dancingscript
@@ -32,4 +33,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+# PostgreSQL (the claims store's second backend) is not started here; tests and
+# CI start a throwaway cluster with: export CLAIMCHECK_TEST_PG_URL=$(bash scripts/start_postgres.sh)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "setup: PostgreSQL server binaries missing" >&2; exit 1; }
 echo "setup: done"

@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from models.verdict import Verdict
 from pipeline.batch import error_verdict
-from pipeline.screen import screen_claim
+from pipeline.screen import open_store, screen_claim
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ def screen_claim_task(claim_dir: str, out: str) -> dict[str, object]:
 def screen_inbox(inbox: str = "data/inbox", out: str = "data/verdicts", rescreen: bool = False) -> dict[str, object]:
     inbox_p, out_p = Path(inbox), Path(out)
     todo = pending_claims(inbox_p, out_p, rescreen)
+    if todo:
+        open_store(Settings())  # migrate once before the threads share it
     futures = screen_claim_task.map([str(d) for d in todo], out=unmapped(str(out_p)))
     results: list[dict[str, object]] = []
     for d, fut in zip(todo, futures):

@@ -103,6 +103,11 @@ def _screen_one(args: tuple[Path, Settings]) -> Verdict:
 def screen_many(claim_dirs: Iterable[Path], settings: Settings | None = None, *, workers: int = 1,
                 progress: Progress | None = None) -> Iterator[Verdict]:
     settings = settings or Settings()
+    if settings.use_store and workers > 1:
+        from pipeline.screen import open_store
+
+        open_store(settings)  # migrate once here, not racing in every worker
+        settings = settings.model_copy(update={"migrate_store": False})
     jobs = [(Path(d), settings) for d in claim_dirs]
     for (claim_dir, _), verdict in parallel_map(
             _screen_one, jobs, workers=workers, progress=progress, label=lambda j: j[0].name,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from models.campaign import Campaign
@@ -32,7 +33,27 @@ from pipeline.reasons import reason
 from pipeline.rules import Context, apply_rules, purchase_date
 from pipeline.settings import Settings
 
+if TYPE_CHECKING:
+    from pipeline.store import Store
+
 log = logging.getLogger(__name__)
+
+_STORES: dict[str, Store] = {}
+
+
+def open_store(settings: Settings) -> Store | None:
+    """The claims store for these settings, opened once per process."""
+    if not settings.use_store:
+        return None
+    from pipeline.store import Store, default_url
+
+    url = settings.database_url or default_url()
+    if url not in _STORES:
+        store = Store(url)
+        if settings.migrate_store:
+            store.migrate()
+        _STORES[url] = store
+    return _STORES[url]
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,7 @@ class Screening:
 
     claim_dir: Path
     settings: Settings
+    store: Store | None = None
     claim: Claim | None = None
     campaign: Campaign | None = None
     files: dict[DocumentRole, FileInfo] = field(default_factory=dict)
@@ -176,6 +198,16 @@ def stage_rules(s: Screening) -> Screening:
     return s.add(*apply_rules(ctx))
 
 
+def stage_history(s: Screening) -> Screening:
+    """Cross-claim rules from the claims store: serial already claimed,
+    claimant limits, a claimant's earlier fraud."""
+    if s.store is None:
+        return s
+    assert s.claim is not None and s.campaign is not None
+    found = s.store.history(s.claim, s.campaign)
+    return s.add(*(r if r.clause else r.model_copy(update={"clause": s.campaign.clause(r.code)}) for r in found))
+
+
 Stage = Callable[[Screening], Screening]
 
 STAGES: tuple[tuple[str, Stage], ...] = (
@@ -186,6 +218,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("read_label", stage_read_label),
     ("match", stage_match),
     ("rules", stage_rules),
+    ("history", stage_history),
 )
 
 
@@ -236,9 +269,34 @@ def build_verdict(s: Screening) -> Verdict:
                    pipeline_version=__version__, **out)  # type: ignore[arg-type]
 
 
-def screen_claim(claim_dir: Path | str, settings: Settings | None = None) -> Verdict:
-    """Screen one claim folder. Never raises for bad input: every problem is a reason."""
-    s = Screening(claim_dir=Path(claim_dir), settings=settings or Settings())
+def record_verdict(s: Screening, verdict: Verdict) -> Verdict:
+    """Stage 10: remember the claim and its verdict. Registering the serial
+    happens here, in the same transaction, under a unique constraint: if
+    another claim got the serial first, the verdict comes back amended."""
+    if s.store is None or s.claim is None or s.campaign is None:
+        return verdict
+    try:
+        stored = s.store.record(s.claim, s.campaign, verdict, files=tuple(s.files.values()),
+                                serial=s.claim.declared.serial_number)
+    except Exception as exc:  # noqa: BLE001 - the verdict must still come out
+        log.error("claim %s: recording in the claims store failed: %s", s.claim_dir.name, type(exc).__name__)
+        failed = reason("INTERNAL_ERROR", field="store", detail=f"{type(exc).__name__} while recording the claim")
+        return verdict.model_copy(update={"reasons": verdict.reasons + (failed,),
+                                          "status": worst([verdict.status, Status.REVIEW])})
+    return stored.model_copy(update={"reasons": tuple(
+        r if r.clause else r.model_copy(update={"clause": s.campaign.clause(r.code)}) for r in stored.reasons)})
+
+
+def screen_claim(claim_dir: Path | str, settings: Settings | None = None, store: Store | None = None) -> Verdict:
+    """Screen one claim folder. Never raises for bad input: every problem is a reason.
+
+    With the default settings the claim is remembered in the claims store
+    (`store`, or the one `settings` name); `Settings(use_store=False)` screens
+    without memory across claims."""
+    settings = settings or Settings()
+    if store is None:
+        store = open_store(settings)
+    s = Screening(claim_dir=Path(claim_dir), settings=settings, store=store)
     for name, stage in STAGES:
         if s.stop:
             break
@@ -259,7 +317,10 @@ def screen_claim(claim_dir: Path | str, settings: Settings | None = None) -> Ver
             if name in ("load", "check_files"):
                 s = dataclasses.replace(s, stop=True)
         s.timings[name] = round(time.perf_counter() - t0, 4)
-    return build_verdict(s)
+    t0 = time.perf_counter()
+    verdict = build_verdict(s)
+    verdict = record_verdict(s, verdict)
+    return verdict.model_copy(update={"timings": {**verdict.timings, "record": round(time.perf_counter() - t0, 4)}})
 
 
 __all__ = ["STAGES", "Screening", "build_verdict", "screen_claim", "purchase_date"]

@@ -15,6 +15,11 @@ class Settings(BaseSettings):
     second_engine: str | None = "rapidocr"  # read again with this engine when a required field is missing
     label_engine: str = "auto"
     keep_images_dir: Path | None = None
+    # the claims store: remembers serials and claimants across claims (SQLite under data/ by default;
+    # CLAIMCHECK_DATABASE_URL=postgresql+psycopg://... for several workers)
+    use_store: bool = True
+    database_url: str | None = None
+    migrate_store: bool = True  # run the migrations when a process first opens the store
     # confidence a field needs for the machine to act on it alone (approve, or reject)
     accept_confidence: float = 0.80
     # below this a field counts as not found

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,20 @@ import pytest
 
 from pipeline.campaigns import load_campaigns
 
+# tests never touch the project's data/ folder (claims store, Prefect home)
+os.environ.setdefault("CLAIMCHECK_DATA_DIR", tempfile.mkdtemp(prefix="claimcheck-test-data-"))
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path_factory, monkeypatch):
+    """Each test gets its own data folder, so its claims store starts empty."""
+    import pipeline.screen as screen
+
+    monkeypatch.setenv("CLAIMCHECK_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setattr(screen, "_STORES", {})
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +67,16 @@ def claim_data(**over: Any) -> dict[str, Any]:
     return data
 
 
+def unique_claimant(n: int) -> dict[str, Any]:
+    """A distinct claimant (e-mail and a checksum-valid DK IBAN) for claim n, so
+    that the claims store's per-claimant limits do not join unrelated test claims."""
+    from stdnum import iban
+
+    bban = f"0040044011{n:04d}"
+    return {"name": f"Test Person {n}", "email": f"person{n}@example.com", "country": "DK",
+            "bank": {"iban": f"DK{iban.calc_check_digits('DK00' + bban)}{bban}", "bank_country": "DK"}}
+
+
 @pytest.fixture
 def make_claim(tmp_path: Path):
     """make_claim({"receipt.png": bytes}, **claim overrides) -> claim folder (claim_id = folder name)."""
@@ -62,7 +86,7 @@ def make_claim(tmp_path: Path):
         counter["n"] += 1
         d = tmp_path / f"claim-{counter['n']}"
         d.mkdir()
-        data = claim_data(**{"claim_id": d.name, **over})
+        data = claim_data(**{"claim_id": d.name, "claimant": unique_claimant(counter["n"]), **over})
         (d / "claim.json").write_text(json.dumps(data))
         for name, content in (uploads or {}).items():
             (d / name).write_bytes(content)

@@ -3,9 +3,10 @@
 Serial-number labels carry a Code 128 barcode of the serial. OpenCV's
 `cv2.barcode.BarcodeDetector` (still in OpenCV 5.0) decodes only EAN-8/13 and
 UPC-A/E, so it cannot read them; ZBar decodes Code 128, Code 39, EAN/UPC,
-QR and more. A photo is tried as is, then Otsu-binarised, then at a larger
-scale, then turned a quarter (ZBar scans along rows and columns only; a label
-photographed at an angle is usually still within its tolerance).
+QR and more. A photo is tried as is, then Otsu-binarised, then at twice the
+size (thin bars on a small photo), then downscaled (a large photo); every
+variant is decoded (a few ms each) and the largest box per payload is kept. ZBar scans rows and columns, so a label a
+few degrees off horizontal (or vertical) still decodes.
 """
 
 from __future__ import annotations
@@ -81,11 +82,11 @@ def decode_barcodes(image: np.ndarray) -> list[Word]:
             x0, y0 = orig[:, 0].min(), orig[:, 1].min()
             x1, y1 = orig[:, 0].max(), orig[:, 1].max()
             key = (symbology, text)
-            if key not in found:
-                found[key] = Word(text=text, conf=1.0, engine=f"barcode:{symbology}",
-                                  box=Box(x0=float(x0), y0=float(y0), x1=float(max(x1, x0 + 1)),
-                                          y1=float(max(y1, y0 + 1))))
-        if found:
-            break
+            box = Box(x0=float(x0), y0=float(y0), x1=float(max(x1, x0 + 1)), y1=float(max(y1, y0 + 1)))
+            # ZBar's polygon covers the scan lines that decoded; on a soft photo that can
+            # be a single point, so keep the largest box any variant reported
+            old = found.get(key)
+            if old is None or box.width * box.height > old.box.width * old.box.height:
+                found[key] = Word(text=text, conf=1.0, engine=f"barcode:{symbology}", box=box)
     log.debug("barcodes found: %d", len(found))
     return list(found.values())

@@ -48,7 +48,9 @@ def _exif_orientation(data: bytes) -> int:
     try:
         with Image.open(io.BytesIO(data)) as im:
             return int(im.getexif().get(_EXIF_ORIENTATION, 1) or 1)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, TypeError):
+        return 1
+    except Exception:  # noqa: BLE001 - e.g. DecompressionBombError: no usable tag, the pixels decide
         return 1
 
 
@@ -75,7 +77,10 @@ def load_image(path: Path | str) -> np.ndarray:
     except OSError as exc:
         raise FileRejected("the image file cannot be read", code="FILE_CORRUPT") from exc
     arr = np.frombuffer(data, dtype=np.uint8)
-    img = cv2.imdecode(arr, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) if arr.size else None
+    try:
+        img = cv2.imdecode(arr, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) if arr.size else None
+    except cv2.error as exc:
+        raise FileRejected("the image cannot be decoded", code="FILE_CORRUPT") from exc
     if img is None or img.size == 0:
         raise FileRejected("the image cannot be decoded", code="FILE_CORRUPT")
     orientation = _exif_orientation(data)

@@ -39,7 +39,7 @@ def _get_rapidocr(threads: int) -> Any:
                     from exc
             try:
                 _instance = RapidOCR(params={
-                    "Global.log_level": "warning",
+                    "Global.log_level": "error",
                     "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 })

@@ -40,16 +40,24 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
             "total incl gst", "total incl of gst", "total amount payable", "total rm", "total sales incl",
             "total sales inclusive", "total amt rounded", "totalsum", "totalt a betale", "total dkk",
             "total nok", "total sek", "total eur", "total ron", "total lei", "round total", "nett amount",
-            "net amount", "total inclusive gst", "total amount incl",
+            "net amount", "total inclusive gst", "total amount incl", "amount incl", "amount incl gst",
+            "amount payable", "amount to pay", "amt due", "amt payable", "total after rounding", "total gst incl", "total gst inclusive", "total incl tax",
+            "total inkl moms", "total inkl mva", "total inkl. moms", "grand amount", "total to pay", "nett",
         ],
-        "plain": ["total", "totalt", "summa", "sum", "totaal", "yht", "amount", "belob", "belop", "beloeb"],
+        "plain": ["total", "totalt", "summa", "sum", "totaal", "yht", "total rm", "total kr", "total eur"],
     },
-    "SUBTOTAL": {"sub": [
-        "subtotal", "sub total", "mellemsum", "delsum", "delsumma", "valisumma", "total excl", "total ex",
+    "SUBTOTAL": {"subtotal": [
+        "subtotal", "sub total", "mellemsum", "delsum", "delsumma", "valisumma", "sub ttl", "subtotaal",
+        "subtotalt", "subtotal rm",
+    ], "sub": [
+        "total excl", "total ex",
         "total exclusive", "total excluding", "excl", "exclusive", "ekskl", "exkl", "eksklusive", "netto",
         "total fara tva", "fara tva", "total qty", "total item", "total items", "total quantity", "qty",
-        "total excl gst", "total excl of gst", "total before", "sub ttl", "total discount", "total savings",
+        "total excl gst", "total excl of gst", "total before", "total discount", "total savings",
         "total gst", "total tax", "total moms", "moms i alt", "mva totalt", "total mva",
+        "saving", "savings", "you save", "you saved", "du sparer", "du sparar", "besparelse", "sparet",
+        "promotional saving", "total saving", "total savings", "included in total", "inclusive in total",
+        "includes", "included", "total includes", "udgor", "utgjor", "moms udgor", "mva utgjor",
         "total item s", "no of items", "item count", "antal varer", "antall varer", "antal artiklar",
     ]},
     "TAX": {"tax": [
@@ -63,7 +71,13 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "kateinen", "vaihtoraha", "numerar", "change due", "cash tendered", "tunai", "baki", "rest",
         "retur", "kreditkort", "betalingskort", "bankkort", "maksukortti", "card payment", "debit",
         "credit", "mobilepay", "vipps", "swish", "amex", "master", "terminal", "rabat", "rabatt", "discount",
-        "alennus", "reducere", "disc", "voucher", "deposit",
+        "alennus", "reducere", "disc", "voucher", "deposit", "accepted", "accepted total", "received",
+        "amount tendered", "amount received", "cash received", "paid amount", "tender", "refund",
+        "auth", "auth code", "godkendt", "godkjent", "ref", "reference", "ref nr", "aid", "atc", "tvr", "tsi", "psn",
+        "kortnr", "kortnummer", "card no", "approval code", "app code", "trace", "stan", "batch", "merchant id",
+        "terminal id", "butiksnr", "butikk nr", "kasse nr", "kassanr", "transaktion", "trans",
+        "aut", "aut kode", "autkode", "autorisation", "autorisationskode", "godkendelseskode", "term", "term nr",
+        "auth no", "approval", "appr code", "bax", "tx", "txn", "seq", "sekv", "kvitt nr",
     ]},
     "ID": {
         "cvr": ["cvr", "cvr nr", "cvr nummer", "se nr", "moms nr", "momsnr", "momsreg", "momsreg nr",
@@ -79,7 +93,7 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
                 "cod unic de inregistrare", "cod fiscal cif", "nr reg com", "atribut fiscal"],
         "gst": ["gst reg no", "gst reg", "gst id", "gst no", "gst registration", "gst registration no",
                 "gst reg number", "gst id no", "gst number", "gst reg id", "gst registration number",
-                "gstreg no", "gst regno", "gst id no"],
+                "gstreg no", "gst regno", "gst id no", "id gst", "no id gst", "gst reg no", "gst registration no"],
         "company_reg": ["company reg no", "company no", "co reg no", "co no", "roc no", "reg no",
                         "business reg no", "registration no", "company registration no"],
     },
@@ -125,8 +139,8 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "order summary", "bestallningsbekraftelse", "tilausvahvistuksen", "comanda dumneavoastra",
     ]},
     "INVOICE": {"invoice": [
-        "faktura", "invoice", "tax invoice", "factura", "factura fiscala", "lasku", "fakturanr",
-        "fakturanummer", "kreditnota", "nota", "proforma",
+        "faktura", "invoice", "tax invoice", "factura", "factura fiscala", "lasku", "kreditnota", "proforma",
+        "simplified tax invoice",
     ]},
     "RECEIPT": {"receipt": [
         "kvittering", "kvitto", "kuitti", "receipt", "bon fiscal", "kassekvittering", "kasse", "kassa",
@@ -174,6 +188,10 @@ class Cue:
 _NONWORD = re.compile(r"[^0-9a-z]")
 
 
+_SLIPS = {"0": "o", "1": "l", "5": "s", "8": "b"}
+_SHORT_SLIPS = {"0": "o", "1": "i", "5": "s", "8": "b"}
+
+
 def prepare(text: str) -> tuple[str, list[int]]:
     """Fold `text` for cue matching; return the folded text and, for each of its
     characters, the index of the original character it came from."""
@@ -184,10 +202,25 @@ def prepare(text: str) -> tuple[str, list[int]]:
         tok = m.group(0)
         letters = sum(c.isalpha() for c in tok)
         digits = len(tok) - letters
-        if letters >= 3 and 0 < digits <= 1:
+        if letters >= 2 and 0 < digits <= 1 or (letters >= 1 and digits == 1 and len(tok) <= 3):
+            table = _SHORT_SLIPS if len(tok) <= 3 else _SLIPS
             for i in range(m.start(), m.end()):
-                chars[i] = {"0": "o", "1": "l", "5": "s", "8": "b"}.get(chars[i], chars[i])
+                chars[i] = table.get(chars[i], chars[i])
     f = "".join(chars)
+    # one-letter OCR slips in label words ("involce" -> "invoice", "cashler" -> "cashier")
+    vocab, masks = _vocab()
+    if masks:
+        chars = list(f)
+        for m in re.finditer(r"[a-z]{5,}", f):
+            tok = m.group(0)
+            if tok in vocab or tok in _REAL_WORDS:
+                continue
+            fixes = {masks.get(tok[:i] + "?" + tok[i + 1:]) for i in range(len(tok))} - {None}
+            if len(fixes) == 1:
+                fix = fixes.pop()
+                if fix is not None and fix != "*":
+                    chars[m.start():m.end()] = list(fix)
+        f = "".join(chars)
     out: list[str] = []
     idx: list[int] = []
     prev_space = True
@@ -205,6 +238,27 @@ def prepare(text: str) -> tuple[str, list[int]]:
         out.pop()
         idx.pop()
     return "".join(out), idx
+
+
+# ordinary words one letter away from a label word: never "corrected"
+_REAL_WORDS = frozenset({"kunne", "kunna", "kunde", "tilal", "hotel", "motel", "datum", "sende", "serie"})
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> tuple[frozenset[str], dict[str, str]]:
+    """Label words of 5+ letters, and their one-letter-wildcard masks (a mask shared
+    by two words maps to "*": ambiguous, not corrected)."""
+    words: set[str] = set()
+    for groups in PATTERNS.values():
+        for phrases in groups.values():
+            for ph in phrases:
+                words.update(w for w in re.findall(r"[a-z]+", ph) if len(w) >= 5)
+    masks: dict[str, str] = {}
+    for w in words:
+        for i in range(len(w)):
+            k = w[:i] + "?" + w[i + 1:]
+            masks[k] = w if masks.get(k, w) == w else "*"
+    return frozenset(words), masks
 
 
 @lru_cache(maxsize=1)

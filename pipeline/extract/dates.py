@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.text import fold_text
+from pipeline.extract.text import fold_text, repair_numeric
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _mk(y: int | None, m: int, d: int) -> dt.date | None:
 _SEP = r"[.\-/]"
 _DMY = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})(?![\d])")
 _YMD = re.compile(rf"(?<![\d])(\d{{4}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{1,2}})(?![\d])")
-_DMONY = re.compile(rf"(?<![0-9a-z])(\d{{1,2}})\s?[.\-/]?\s?({_MONTH_ALT})\.?\s?[.\-/,]?\s?(\d{{4}}|\d{{2}})(?![0-9])")
+_DMONY = re.compile(rf"(?<![0-9a-z])(\d{{1,2}})(?:st|nd|rd|th)?\s?[.\-/]?\s?(?:of\s)?({_MONTH_ALT})\.?\s?[.\-/,]?\s?(\d{{4}}|\d{{2}})(?![0-9])")
 _MONDY = re.compile(rf"(?<![0-9a-z])({_MONTH_ALT})\.?\s?(\d{{1,2}})(?:st|nd|rd|th)?,?\s(\d{{4}})(?![0-9])")
 
 
@@ -95,7 +95,7 @@ def find_dates(text: str) -> list[DateHit]:
     if not isinstance(text, str) or not text:
         return []
     hits: list[DateHit] = []
-    f = fold_text(text)
+    f = fold_text(repair_numeric(text))
     taken: list[tuple[int, int]] = []
 
     def free(s: int, e: int) -> bool:
@@ -161,3 +161,79 @@ def find_weekdays(text: str) -> list[WeekdayHit]:
         if w in WEEKDAYS:
             out.append(WeekdayHit(WEEKDAYS[w], m.start(), m.end(), text[m.start():m.end()], w in _SHORT_WEEKDAYS))
     return out
+
+
+# ---------------------------------------------------------------- row level
+
+_RANGE_SEP = re.compile(r"\s*(?:-|–|—|til|till|to|until|pana la|pâna la|asti)\s*", re.IGNORECASE)
+_WEEKDAY_TIME_AFTER = re.compile(r"\s{0,3}\(?[a-z]{2,9}\.?\)?\s{1,3}\d{1,2}[:.]\d{2}(?![\d])")
+_TIME_AFTER = re.compile(r"\s{1,3}(?:kl\.?\s?)?\d{1,2}[:.]\d{2}(?![\d])")
+
+def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValue | None]:
+    """The purchase date (a date near a date label; not a due/expiry date) and,
+    when printed, the weekday. Returns (purchase_date, weekday)."""
+    from models.fields import FieldValue
+    from pipeline.extract.cues import find_cues
+    from pipeline.extract.layout import clamp01, ocr_factor
+
+    best: tuple[float, int, DateHit, Row, bool] | None = None
+    for i, row in enumerate(rows):
+        text = row.text
+        hits = find_dates(text)
+        if not hits:
+            continue
+        cues = find_cues(text)
+        prev_cues = find_cues(rows[i - 1].text) if i > 0 else ()
+        for h in hits:
+            cue = any(c.label == "DATE" and c.end <= h.start for c in cues)
+            prev_label_only = (i > 0 and any(c.label == "DATE" for c in prev_cues) and not find_dates(rows[i - 1].text))
+            other = any(c.label == "OTHER_DATE" and c.end <= h.start for c in cues)
+            score = 0.45
+            if cue or prev_label_only:
+                score += 0.35
+            if other:
+                score -= 0.4
+            if not h.two_digit_year:
+                score += 0.05
+            if h.style == "month_name":
+                score += 0.03
+            if _TIME_AFTER.match(text, h.end) or _WEEKDAY_TIME_AFTER.match(fold_text(text), h.end):
+                score += 0.1  # "03.12.2022 12:01", "14-01-2018 (SUN) 16:02": a transaction stamp
+            if any(o is not h and (_RANGE_SEP.fullmatch(text[h.end:o.start]) or _RANGE_SEP.fullmatch(text[o.end:h.start]))
+                   for o in hits):
+                score -= 0.2  # "24 November 2017 - 4 March 2018": a period (offer, warranty), not a purchase
+            key = score
+            if best is None or key > best[0] + 1e-9:
+                best = (key, i, h, row, cue or prev_label_only)
+    if best is None:
+        return None, None
+    score, i, h, row, cued = best
+    conf = clamp01(score * ocr_factor(row.conf_of_span(h.start, h.end)) + (0.1 if cued else 0.0))
+    date_fv = FieldValue(name="purchase_date", raw=h.raw, value=h.date.isoformat(), confidence=round(min(conf, 0.97), 3),
+                         evidence=row.span_evidence(h.start, h.end),
+                         meta={"style": h.style, "cue": "yes" if cued else "no"})
+    # weekday: a full name anywhere near the top or the date row; short forms only on the date row
+    wd_fv = None
+    near = [rows[j] for j in range(max(0, i - 2), min(len(rows), i + 3))]
+    for r in near:
+        for w in find_weekdays(r.text):
+            if w.short and r is not row:
+                continue
+            if w.short and len(w.raw) < 3:
+                continue
+            matches = w.weekday == h.date.weekday()
+            wd_fv = FieldValue(name="weekday", raw=w.raw, value=WEEKDAY_EN[w.weekday],
+                               confidence=round(clamp01(0.8 * ocr_factor(r.conf_of_span(w.start, w.end))), 3),
+                               evidence=r.span_evidence(w.start, w.end),
+                               meta={"matches_date": "yes" if matches else "no"})
+            break
+        if wd_fv:
+            break
+    return date_fv, wd_fv
+
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:  # pragma: no cover
+    from models.fields import FieldValue
+    from pipeline.extract.layout import Row

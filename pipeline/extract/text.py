@@ -98,3 +98,26 @@ def compact(s: str) -> str:
 
 def collapse_ws(s: str) -> str:
     return " ".join(s.split())
+
+
+_NUMERICISH = re.compile(r"(?<![A-Za-z])[0-9OoIlSBZ|.,/:\-]{3,}(?![A-Za-z])")
+_TO_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2"}
+
+
+def repair_numeric(text: str) -> str:
+    """Length-preserving repair of number-like tokens read with letter slips
+    ("I5/12/2O17" -> "15/12/2017", "1.49O,00" -> "1.490,00"): only tokens made of
+    digits, separators and look-alike letters, with at least two real digits and
+    more digits than look-alikes, are changed."""
+    if not text:
+        return text
+
+    def fix(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        digits = sum(ch.isdigit() for ch in tok)
+        alike = sum(ch in _TO_DIGIT for ch in tok)
+        if alike == 0 or digits < 2 or alike >= digits:
+            return tok
+        return "".join(_TO_DIGIT.get(ch, ch) for ch in tok)
+
+    return _NUMERICISH.sub(fix, text)

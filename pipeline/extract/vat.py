@@ -25,7 +25,7 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.ro import cui as ro_cui
 from stdnum.se import orgnr as se_orgnr
 
-from pipeline.extract.cues import find_cues
+from pipeline.extract.cues import Cue, find_cues
 from pipeline.extract.text import to_digits
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,6 @@ def _classify(digits: str, country: str | None, mva: bool, printed_prefix: bool)
         out.append((f"SE{digits}", "SE", "vat", _safe(se_orgnr.is_valid, digits[:10])))
     if 2 <= n <= 10 and country == "RO":
         out.append((f"RO{digits}", "RO", "cui", _safe(ro_cui.is_valid, digits)))
-    elif 6 <= n <= 10 and country is None and printed_prefix:
-        pass
     return out
 
 
@@ -86,8 +84,12 @@ _PREFIXED = re.compile(
 _SE_ORG = re.compile(r"(?<![\d\-])(\d{6})-(\d{4})(?![\d\-])")
 _FI_YT = re.compile(r"(?<![\d\-])(\d{7})-(\d)(?![\d\-])")
 _NO_MVA = re.compile(r"(?<![\d])(\d{3})\s?(\d{3})\s?(\d{3})\s?MVA(?![A-Za-z])", re.IGNORECASE)
-_NUMBER_AFTER_CUE = re.compile(r"[A-Za-z]{0,2}[\s\-:]?[0-9OoIlSB](?:[0-9OoIlSB\s\-.]{0,16}[0-9])?(\s?M\s?V\s?A)?")
+_NUMBER_AFTER_CUE = re.compile(
+    r"[A-Za-z]{0,2}[\s\-:]?[0-9OoIlSB](?:[0-9OoIlSB\s\-.]{0,16}[0-9OoIlSB])?(\s?M\s?V\s?A)?(?![A-Za-z])")
 
+_PREFIX_SLIPS = {"R0": "RO", "N0": "NO", "5E": "SE", "F1": "FI", "0K": "DK"}
+_SLIP_IDS = {"RO": ("cui",), "NO": ("orgnr", "vat"), "SE": ("orgnr", "vat", "cvr"), "FI": ("ytunnus", "vat"),
+             "DK": ("cvr", "vat")}
 _ID_COUNTRY = {"cvr": "DK", "ytunnus": "FI", "cui": "RO", "gst": "MY"}
 
 
@@ -162,10 +164,10 @@ def _find(text: str, country: str | None) -> list[VatHit]:
             if c.label == "ID" or (c.label == "TAX" and c.text.lower() in ("mva", "moms", "vat", "tva", "alv"))]
     for c in cues:
         rest = text[c.end:]
-        m = re.search(r"[^\s:.#=\-]", rest)
-        if not m:
+        first = re.search(r"[^\s:.#=\-]", rest)
+        if not first:
             continue
-        seg_start = c.end + m.start()
+        seg_start = c.end + first.start()
         seg = text[seg_start:seg_start + 32]
         mm = _NUMBER_AFTER_CUE.match(seg)
         if not mm:
@@ -177,7 +179,14 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         mva = bool(mm.group(1)) or "mva" in text[c.start:c.end].lower()
         lead = re.match(r"[A-Za-z]{0,2}(?=[\s\-:]?[0-9])", token)
         prefix = lead.group(0).upper() if lead else ""
-        body = token[len(prefix):]
+        # a country prefix read with a digit slip: "R064615762" is "RO64615762"
+        slip = _PREFIX_SLIPS.get(token[:2].upper()) if len(prefix) < 2 else None
+        if slip and (c.id in _SLIP_IDS.get(slip, ()) or (country or "").upper() == slip):
+            prefix = slip
+            token_body_start = 2
+        else:
+            token_body_start = len(prefix)
+        body = token[token_body_start:]
         if mm.group(1):
             body = body[: body.upper().rfind("M")]
         if c.id == "gst":
@@ -200,7 +209,7 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         if r is None:
             continue
         (value, rc, kind, valid), used = r
-        end = e0 if mm.group(1) else seg_start + len(prefix) + used
+        end = e0 if mm.group(1) else seg_start + token_body_start + used
         add(VatHit(value, text[s0:end].strip(), rc, kind, valid, s0, end, True, bool(prefix)))
 
     # 3. unlabelled but self-describing forms (valid checksums only)
@@ -251,3 +260,90 @@ def vat_digits_key(s: str | None) -> str:
     if k.startswith("SE") and len(d) == 12:
         d = d[:10]
     return d
+
+
+# ---------------------------------------------------------------- row level
+
+def _is_buyer_label(text: str, c: Cue) -> bool:
+    """A buyer label heads its row or is followed by a colon ("Kunde:", "Bill to"),
+    not a word inside other text ("Tel 1300 (customer service)")."""
+    if c.label != "BUYER":
+        return False
+    before = text[:c.start].strip(" ([-*:")
+    after = text[c.end:c.end + 3]
+    return len(before) <= 3 or ":" in after
+
+def extract_vats(rows: list[Row], country: str | None = None
+                 ) -> tuple[FieldValue | None, FieldValue | None, list[tuple[VatHit, Row]]]:
+    """(reseller_vat, buyer_vat, all hits). A number is the buyer's when a buyer
+    label (Kunde, Customer, Køber, Kund, Asiakas, Client, Cumpărător, Buyer...)
+    is on its row before it, or on one of the 4 rows above with no seller label
+    in between; otherwise it is the seller's."""
+    from models.fields import FieldValue
+    from pipeline.extract.layout import clamp01, ocr_factor
+
+    found: list[tuple[VatHit, Row, bool]] = []
+    for i, row in enumerate(rows):
+        hits = find_vat_numbers(row.text, None)
+        if not hits:
+            continue
+        cues = find_cues(row.text)
+        for h in hits:
+            buyer = any(_is_buyer_label(row.text, c) and c.end <= h.start for c in cues)
+            seller_here = any(c.label == "SELLER" and c.end <= h.start for c in cues)
+            if not buyer and not seller_here:
+                for j in range(i - 1, max(-1, i - 5), -1):
+                    pc = find_cues(rows[j].text)
+                    if any(c.label == "SELLER" for c in pc):
+                        break
+                    if any(_is_buyer_label(rows[j].text, c) for c in pc):
+                        buyer = True
+                        break
+                    if find_vat_numbers(rows[j].text, None):
+                        break  # another company's number block starts above
+            found.append((h, row, buyer))
+
+    def score(h: VatHit, row: Row) -> float:
+        s = 0.5
+        if h.valid:
+            s += 0.4
+        elif h.valid is None:
+            s += 0.25
+        if h.cued:
+            s += 0.1
+        if country and h.country == country.upper():
+            s += 0.02
+        return s
+
+    def to_fv(name: str, h: VatHit, row: Row) -> FieldValue:
+        if h.valid:
+            c = 0.9 if h.cued else 0.8
+        elif h.valid is None:
+            c = 0.75 if h.cued else 0.5
+        else:
+            c = 0.25 if h.cued else 0.1
+        c *= ocr_factor(row.conf_of_span(h.start, h.end))
+        return FieldValue(name=name, raw=h.raw, value=h.value, confidence=round(clamp01(c), 3),
+                          evidence=row.span_evidence(h.start, h.end),
+                          meta={"country": h.country, "kind": h.kind, "checksum": h.checksum})
+
+    sellers = [(h, r) for h, r, b in found if not b]
+    buyers = [(h, r) for h, r, b in found if b]
+    seller_fv = None
+    if sellers:
+        h, r = max(sellers, key=lambda hr: (score(*hr), -hr[1].index))
+        seller_fv = to_fv("reseller_vat", h, r)
+    buyer_fv = None
+    seller_key = vat_key(seller_fv.value) if seller_fv else ""
+    buyers = [(h, r) for h, r in buyers if vat_key(h.value) != seller_key and h.kind != "gst"]
+    if buyers:
+        h, r = max(buyers, key=lambda hr: (score(*hr), -hr[1].index))
+        buyer_fv = to_fv("buyer_vat", h, r)
+    return seller_fv, buyer_fv, [(h, r) for h, r, _ in found]
+
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:  # pragma: no cover
+    from models.fields import FieldValue
+    from pipeline.extract.layout import Row

@@ -1,0 +1,377 @@
+"""Match stage: the receipt's reseller, names, SKU and sales channel against a
+campaign's lists.
+
+* Names: closed-set fuzzy match (rapidfuzz) of header-line candidates (single
+  lines and 2-3 consecutive lines joined) against the list, on accent-free
+  upper-case text and on its OCR-confusion fold; company forms (ApS, AB, SDN
+  BHD...) are compared with and without; lines nearer the top win ties.
+* Resellers: name and VAT number must point to the same reseller; the VAT
+  number alone identifies one when the name is unreadable.
+* SKUs: structured comparison of focal range, aperture, series, line and mount
+  (a Sony-E line never matches an L-mount SKU; without a mount the variants
+  tie), model codes and aliases, the SKU number itself.
+* Excluded channels: every word of a pattern in one row or two adjacent rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from models.campaign import ExcludedChannel, Reseller, Sku
+from models.documents import DocumentText
+from models.fields import Evidence, ReceiptExtraction
+from models.match import ChannelHit, NameMatch, ResellerMatch, SkuMatch
+from pipeline.extract.layout import build_rows
+from pipeline.extract.products import ProductSpec, parse_product
+from pipeline.extract.text import fold_confusions, fold_text, norm_name
+from pipeline.extract.vat import vat_digits_key, vat_key
+
+log = logging.getLogger(__name__)
+
+NAME_THRESHOLD = 0.75
+
+_FORMS = re.compile(
+    r"\b(APS|A S|AS|ASA|AB|OY|OYJ|SRL|S R L|SA|S A|LTD|LIMITED|GMBH|SDN BHD|SDN|BHD|S B|PLC|INC|CO|I S|IVS)\b"
+)
+
+
+def _strip_forms(s: str) -> str:
+    return " ".join(_FORMS.sub(" ", s).split())
+
+
+def similarity(a: str, b: str) -> float:
+    """0..1 similarity for declared-vs-found comparisons, tolerant of accents,
+    case, spacing/punctuation and OCR letter/digit confusions."""
+    if not a or not b:
+        return 0.0
+    na, nb = norm_name(a), norm_name(b)
+    if not na or not nb:
+        return 0.0
+    s1 = max(fuzz.ratio(na, nb), fuzz.token_sort_ratio(na, nb))
+    s2 = fuzz.ratio(na.replace(" ", ""), nb.replace(" ", ""))
+    fa, fb = fold_confusions(a), fold_confusions(b)
+    s3 = fuzz.ratio(fa, fb) if fa and fb else 0.0
+    return round(max(s1, s2, s3) / 100.0, 4)
+
+
+@lru_cache(maxsize=64)
+def _prep_names(names: tuple[str, ...]) -> tuple[tuple[str, str, str, bool], ...]:
+    return tuple((n, norm_name(n), _strip_forms(norm_name(n)), bool(_FORMS.search(norm_name(n)))) for n in names)
+
+
+def _name_score(cand: str, target_norm: str, target_core: str) -> float:
+    c = norm_name(cand)
+    if not c or not target_norm:
+        return 0.0
+    s = fuzz.ratio(c, target_norm)
+    core = _strip_forms(c)
+    if core and target_core:
+        s = max(s, 0.97 * fuzz.ratio(core, target_core))
+        # the candidate holds the name plus extra text (a registration number, a branch)
+        if len(target_core) >= 6 and len(core) > len(target_core):
+            s = max(s, 0.93 * fuzz.partial_ratio(target_core, core) * min(1.0, 0.55 + len(target_core) / len(core)))
+    fc, ft = fold_confusions(c), fold_confusions(target_norm)
+    if fc and ft:
+        s = max(s, 0.97 * fuzz.ratio(fc, ft))
+    return s / 100.0
+
+
+def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None]]:
+    """(text, position weight, evidence) from header lines, single and joined."""
+    out: list[tuple[str, float, Evidence | None]] = []
+    hl = list(ex.header_lines)
+    for k, fv in enumerate(hl):
+        w = max(0.85, 1.0 - 0.015 * k)
+        out.append((fv.value, w, fv.evidence))
+        texts = [fv.value]
+        last_row = int(fv.meta.get("row", "-9"))
+        for j in range(k + 1, min(k + 3, len(hl))):
+            r = int(hl[j].meta.get("row", "-99"))
+            if r != last_row + 1:
+                break
+            texts.append(hl[j].value)
+            last_row = r
+            out.append((" ".join(texts), w, fv.evidence))
+    if ex.reseller_name is not None and not any(t == ex.reseller_name.value for t, _, _ in out):
+        out.append((ex.reseller_name.value, 0.95, ex.reseller_name.evidence))
+    return out
+
+
+def _best_name(cands: list[tuple[str, float, Evidence | None]], targets: Sequence[str]
+               ) -> tuple[int, float, Evidence | None]:
+    prepped = _prep_names(tuple(targets))
+    best: tuple[int, float, Evidence | None] = (-1, 0.0, None)
+    for text, w, ev in cands:
+        ntext = norm_name(text)
+        if len(ntext) < 2:
+            continue
+        utext = " ".join(text.upper().split())
+        for i, (raw, tn, tc, legal) in enumerate(prepped):
+            # cheap pre-filter
+            if fuzz.partial_ratio(ntext, tn) < 50 and fuzz.ratio(ntext, tn) < 50:
+                continue
+            s = _name_score(text, tn, tc) * w
+            # tie-breaks: the spelling as printed (punctuation kept), a legal name
+            s += 0.01 * fuzz.ratio(utext, " ".join(raw.upper().split())) / 100.0 + (0.015 if legal else 0.0)
+            if s > best[1] + 1e-9:
+                best = (i, s, ev)
+    return best
+
+
+def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
+    """Closed-set match of the receipt's header lines against a plain list of names."""
+    if not names:
+        return NameMatch()
+    i, s, ev = _best_name(_candidates(ex), names)
+    if i < 0:
+        return NameMatch()
+    score = round(min(1.0, s), 4)
+    return NameMatch(name=names[i] if score >= NAME_THRESHOLD * 0.8 else None, score=score,
+                     evidence=(ev,) if ev is not None else ())
+
+
+def match_reseller(ex: ReceiptExtraction, resellers: Sequence[Reseller]) -> ResellerMatch:
+    """Reseller by name/aliases and by VAT number; `conflict` when they disagree."""
+    if not resellers:
+        return ResellerMatch()
+    evidence: list[Evidence] = []
+    # by VAT
+    by_vat: Reseller | None = None
+    vat_conf = 0.0
+    vat_fields = [f for f in (ex.reseller_vat,) if f is not None]
+    for fv in vat_fields:
+        k, dk = vat_key(fv.value), vat_digits_key(fv.value)
+        for r in resellers:
+            if not r.vat:
+                continue
+            if vat_key(r.vat) == k or (dk and vat_digits_key(r.vat) == dk):
+                by_vat = r
+                valid = fv.meta.get("checksum") == "valid"
+                vat_conf = min(0.97, 0.6 + 0.35 * fv.confidence + (0.05 if valid else 0.0))
+                if fv.evidence is not None:
+                    evidence.append(fv.evidence)
+                break
+    # by name (each reseller's name and aliases)
+    labels: list[str] = []
+    owners: list[Reseller] = []
+    for r in resellers:
+        for n in (r.name, *r.aliases):
+            labels.append(n)
+            owners.append(r)
+    i, s, ev = _best_name(_candidates(ex), labels)
+    by_name = owners[i] if i >= 0 and s >= NAME_THRESHOLD else None
+    name_score = round(min(1.0, s), 4) if i >= 0 else 0.0
+    if by_name is not None and ev is not None:
+        evidence.append(ev)
+    conflict = by_name is not None and by_vat is not None and by_name.id != by_vat.id
+    if conflict:
+        reseller, score = None, 0.0
+    elif by_name is not None and by_vat is not None:
+        reseller, score = by_vat, min(1.0, 0.5 * vat_conf + 0.5 * name_score + 0.1)
+    elif by_vat is not None:
+        reseller, score = by_vat, vat_conf
+    elif by_name is not None:
+        reseller, score = by_name, name_score
+    else:
+        reseller, score = None, name_score
+    return ResellerMatch(reseller=reseller, score=round(min(1.0, score), 4), by_name=by_name,
+                         name_score=name_score, by_vat=by_vat, conflict=conflict, evidence=tuple(evidence))
+
+
+# ---------------------------------------------------------------- SKUs
+
+# "A7C" must not match "A7C II": a generation suffix names another model
+_NOT_NEXT_GEN = r"(?![\s\-]?(?:II|III|IV|V|VI|VII|MK\s?\d|MARK\s?[0-9IVX]+|M\d)(?![A-Z0-9]))"
+
+
+def _flex(alias: str) -> re.Pattern[str] | None:
+    parts = re.findall(r"[A-Z0-9]+", norm_name(alias))
+    if not parts:
+        return None
+    return re.compile(r"(?<![A-Z0-9])" + r"[\s\-/]*".join(map(re.escape, parts)) + r"(?![A-Z0-9])" + _NOT_NEXT_GEN)
+
+
+@lru_cache(maxsize=1024)
+def _chars_rx(code: str) -> re.Pattern[str]:
+    """A compact model code with optional spaces/dashes between its characters."""
+    return re.compile(r"(?<![A-Z0-9])" + r"[\s\-]?".join(map(re.escape, code)) + r"(?![A-Z0-9])" + _NOT_NEXT_GEN)
+
+
+_ROMAN = {"II", "III", "IV", "V", "VI", "VII"}
+
+
+def _model_tokens(s: str) -> set[str]:
+    return {t for t in norm_name(s).split() if any(ch.isdigit() for ch in t) or t in _ROMAN}
+
+
+def _spec_score(line: ProductSpec, sku: ProductSpec) -> float:
+    """Attribute agreement of two parsed lens names, 0..1 (0 when the focal range
+    or the mount contradicts)."""
+    if line.focal is None or sku.focal is None or line.focal != sku.focal:
+        return 0.0
+    s = 0.35
+    if line.aperture and sku.aperture:
+        if abs(line.aperture[0] - sku.aperture[0]) < 0.05:
+            s += 0.2
+        else:
+            return 0.1
+    else:
+        s += 0.08
+    ser_l = line.series & {"DG", "DN", "HSM", "DC", "OS", "GM", "G", "OSS"}
+    ser_s = sku.series & {"DG", "DN", "HSM", "DC", "OS", "GM", "G", "OSS"}
+    if ser_l and ser_s:
+        inter = len(ser_l & ser_s)
+        s += 0.15 * inter / len(ser_s)
+        if {"DN", "HSM"} & ser_l and {"DN", "HSM"} & ser_s and not ({"DN", "HSM"} & ser_l & ser_s):
+            s -= 0.25  # mirrorless DN vs DSLR HSM design: a different lens
+        if {"DC", "DG"} & ser_l and {"DC", "DG"} & ser_s and not ({"DC", "DG"} & ser_l & ser_s):
+            s -= 0.15
+    else:
+        s += 0.05
+    if line.line and sku.line:
+        s += 0.1 if line.line == sku.line else -0.2
+    elif sku.line:
+        s += 0.04
+    if line.mount and sku.mount:
+        if line.mount != sku.mount:
+            return min(s, 0.2)
+        s += 0.2
+    return max(0.0, min(0.95, s))
+
+
+def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSpec) -> float:
+    t = norm_name(text)
+    if not t:
+        return 0.0
+    # the SKU number itself
+    code = norm_name(sku.sku)
+    if len(code) >= 5 and re.search(r"(?<![A-Z0-9])" + re.escape(code) + r"(?![A-Z0-9])", t):
+        return 0.97
+    best = 0.0
+    if spec.is_lens and line_spec.is_lens:
+        best = _spec_score(line_spec, spec)
+        # model codes printed with the lens (SEL2470GM2)
+        if spec.codes & line_spec.codes:
+            best = max(best, 0.92)
+        return best
+    # model codes and aliases (cameras; lenses named by code)
+    for c in spec.codes:
+        if len(c) >= 5 and _chars_rx(c).search(t):
+            best = max(best, 0.92)
+    for alias in (*sku.aliases, sku.name):
+        rx = _flex(alias)
+        if rx is not None and rx.search(t) and len(alias.replace(" ", "")) >= 3:
+            best = max(best, 0.9 if alias != sku.name else 0.95)
+    if best:
+        return best
+    # fuzzy fallback with a guard on model tokens (numbers, roman numerals)
+    for alias in (sku.name, *sku.aliases):
+        s = fuzz.token_set_ratio(norm_name(alias), t) / 100.0
+        if s < 0.8:
+            continue
+        need = _model_tokens(alias)
+        have = _model_tokens(text)
+        if need and not need <= have:
+            s *= 0.4
+        # a generation the alias does not name ("A7C II" is not "A7C")
+        if (have & _ROMAN) - need:
+            s *= 0.4
+        best = max(best, 0.75 * s)
+    return best
+
+
+@lru_cache(maxsize=512)
+def _sku_spec(name: str) -> ProductSpec:
+    return parse_product(name)
+
+
+def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText) -> SkuMatch:
+    """Best eligible SKU over the receipt's product lines and rows (single and two
+    adjacent rows joined). `runner_up` is the best *other* SKU; a close runner-up
+    means the receipt does not say which variant (e.g. the mount is missing)."""
+    if not skus:
+        return SkuMatch()
+    lines: list[tuple[str, Evidence | None, float]] = []
+    for fv in ex.product_lines:
+        lines.append((fv.value, fv.evidence, 1.0))
+    rows = build_rows(doc)
+    for i, r in enumerate(rows):
+        lines.append((r.text, r.evidence(), 1.0))
+        if i + 1 < len(rows):
+            lines.append((r.text + " " + rows[i + 1].text, r.evidence(r.text + " " + rows[i + 1].text), 0.97))
+    scores: dict[str, tuple[float, str, Evidence | None]] = {}
+    parsed = [(text, ev, w, parse_product(text)) for text, ev, w in lines]
+    for sku in skus:
+        spec = _sku_spec(sku.name)
+        best: tuple[float, str, Evidence | None] = (0.0, "", None)
+        for text, ev, w, ls in parsed:
+            s = _sku_line_score(text, sku, spec, ls) * w
+            if s > best[0]:
+                best = (s, text, ev)
+        scores[sku.sku] = best
+    order = sorted(skus, key=lambda s: -scores[s.sku][0])
+    win = order[0]
+    ws, wtext, wev = scores[win.sku]
+    ru = order[1] if len(order) > 1 else None
+    rs = scores[ru.sku][0] if ru is not None else 0.0
+    if ws <= 0.0:
+        return SkuMatch(score=0.0)
+    return SkuMatch(sku=win if ws >= 0.5 else None, score=round(ws, 4), line_text=" ".join(wtext.split()),
+                    runner_up=ru if rs > 0 else None, runner_up_score=round(rs, 4),
+                    evidence=(wev,) if wev is not None else ())
+
+
+# ---------------------------------------------------------------- channels
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold_text(s))
+
+
+def _word_in(word: str, tokens: list[str], joined: str) -> bool:
+    if word in tokens:
+        return True
+    if len(word) >= 5:
+        for t in tokens:
+            if abs(len(t) - len(word)) <= 2 and fuzz.ratio(word, t) >= 80:
+                return True
+        # glued to a neighbour: "www.ebay.dk" is split, but "cdonmarketplace" is not
+        if word in joined:
+            return True
+    return False
+
+
+def find_excluded_channels(doc: DocumentText, channels: Sequence[ExcludedChannel]) -> list[ChannelHit]:
+    """Rows that name an excluded sales channel (e.g. a marketplace)."""
+    rows = build_rows(doc)
+    toks = [_words(r.text) for r in rows]
+    hits: list[ChannelHit] = []
+    for ch in channels:
+        found = None
+        for pat in ch.patterns:
+            pw = _words(pat)
+            if not pw:
+                continue
+            for i, r in enumerate(rows):
+                single = toks[i]
+                if all(_word_in(w, single, "".join(single)) for w in pw):
+                    found = (r.text, [r.evidence()])
+                    break
+                if len(pw) > 1 and i + 1 < len(rows):
+                    both = toks[i] + toks[i + 1]
+                    if all(_word_in(w, both, "".join(both)) for w in pw) and \
+                            any(_word_in(w, single, "".join(single)) for w in pw):
+                        found = (r.text + " / " + rows[i + 1].text, [r.evidence(), rows[i + 1].evidence()])
+                        break
+            if found:
+                break
+        if found:
+            hits.append(ChannelHit(channel=ch, text=found[0], evidence=tuple(found[1])))
+    return hits
+
+
+__all__ = ["match_reseller", "match_names", "match_sku", "find_excluded_channels", "similarity"]

@@ -1,0 +1,91 @@
+"""Amounts, totals and currencies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from pipeline.extract import extract_receipt
+from pipeline.extract.amounts import parse_amount
+from tests.docbuild import doc
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.234,50", "1234.50"),
+    ("1 234,50", "1234.50"),
+    ("1,234.50", "1234.50"),
+    ("1234.50", "1234.50"),
+    ("1234,50", "1234.50"),
+    ("kr 1.490,00", "1490.00"),
+    ("1.490,-", "1490.00"),
+    ("1.490", "1490.00"),
+    ("RM 15.90", "15.90"),
+    ("RM15.90", "15.90"),
+    ("€ 12,5", "12.50"),
+    ("2 x 1.490,00", "1490.00"),
+    ("-5,00", "-5.00"),
+    ("12 345 678,90", "12345678.90"),
+])
+def test_parse_amount(text: str, expected: str) -> None:
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "14.10.2022", "12:30", "15%"])
+def test_parse_amount_none(text: str) -> None:
+    assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize("lines, total, currency", [
+    (["Fotohuset ApS", "Vare 1.490,00", "I alt DKK 1.490,00", "Heraf moms 298,00", "Dankort 1.490,00"],
+     "1490.00", "DKK"),                                                                           # da
+    (["Mellemsum 200,00", "Rabat -20,00", "At betale kr. 180,00"], "180.00", None),              # da
+    (["Fjordfoto AS", "Totalt NOK 2 499,00", "Herav mva 499,80"], "2499.00", "NOK"),           # nb
+    (["Å betale 349,00 kr", "Bankkort 349,00"], "349.00", None),                                 # nb
+    (["Bildbutiken AB", "Att betala 1 999,00 SEK", "Varav moms 399,80"], "1999.00", "SEK"),     # sv
+    (["Kamerakulma Oy", "Yhteensä 899,00 €", "ALV 24 % 174,00"], "899.00", "EUR"),              # fi
+    (["Foto Carpati SRL", "TOTAL DE PLATĂ 4.599,99 lei", "TVA 19% 734,45"], "4599.99", "RON"),  # ro
+    (["Subtotal 100.00", "Tax 8.00", "Total 108.00 EUR"], "108.00", "EUR"),                     # en
+    (["TOTAL EXCL. OF GST 15.00", "TOTAL INCL. OF GST 15.90", "CASH 50.00", "CHANGE 34.10"],
+     "15.90", None),                                                                              # MY
+    (["TOTAL INCL GST 65.53", "ROUNDING ADJ 0.02", "TOTAL: RM 65.55", "CASH RM 70.00"], "65.55", "MYR"),
+    (["TOTAL", "RM1.38", "CASH", "RM1.40"], "1.38", "MYR"),                                      # value on next row
+])
+def test_total_and_currency(lines: list[str], total: str, currency: str | None) -> None:
+    ex = extract_receipt(doc(lines))
+    assert ex.total is not None
+    assert ex.total.value == total
+    if currency is None:
+        assert ex.currency is None or ex.currency.value in ("KR", "DKK", "NOK", "SEK", "EUR", "RON", "MYR")
+    else:
+        assert ex.currency is not None and ex.currency.value == currency
+
+
+def test_krone_resolved_by_country() -> None:
+    ex = extract_receipt(doc(["Totalt 1 000,00 kr"]), country="NO")
+    assert ex.currency is not None and ex.currency.value == "NOK"
+
+
+def test_krone_resolved_by_vat_country() -> None:
+    ex = extract_receipt(doc(["Org.nr. 556123-4567", "Att betala 1 000,00 kr"]))
+    assert ex.currency is not None and ex.currency.value == "SEK"
+
+
+def test_tax_summary_row_is_not_the_total() -> None:
+    ex = extract_receipt(doc(["TOTAL AMT PAYABLE: 159.00", "PAID AMOUNT: 200.00", "GST SUMMARY", "TOTAL 150.00 9.00"]))
+    assert ex.total is not None and ex.total.value == "159.00"
+
+
+def test_no_total_label_gives_low_confidence_or_nothing() -> None:
+    ex = extract_receipt(doc(["Shop", "Item A 10.00", "Item B 20.00"]))
+    assert ex.total is None or ex.total.confidence <= 0.3
+
+
+@pytest.mark.parametrize("lines, total", [
+    (["SUBTOTAL: 28.60", "CASH 100.00", "CHANGE 71.40"], "28.60"),                       # subtotal is all there is
+    (["SUB TOTAL : RM 68.87", "GST 6% : RM 4.13", "TO : RM 73.00", "CA : RM 73.00", "CHANGE: 0.00"], "73.00"),
+])
+def test_total_without_total_label(lines: list[str], total: str) -> None:
+    ex = extract_receipt(doc(lines))
+    assert ex.total is not None and ex.total.value == total
+    assert ex.total.confidence <= 0.5   # a guess without a total label

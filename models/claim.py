@@ -15,8 +15,8 @@ from models.base import Record
 
 
 class BankDetails(Record):
-    iban: str | None = Field(None, description="IBAN, spaces allowed")
-    bank_country: str | None = Field(None, description="ISO 3166 alpha-2 country of the bank")
+    iban: str | None = Field(default=None, description="IBAN, spaces allowed")
+    bank_country: str | None = Field(default=None, description="ISO 3166 alpha-2 country of the bank")
     clearing_number: str | None = None
     account_number: str | None = None
     bank_name: str | None = None
@@ -48,7 +48,7 @@ class DeclaredFields(Record):
 
 class ClaimFiles(Record):
     receipt: str = Field(description="file name of the receipt, relative to the claim folder")
-    serial_photo: str | None = Field(None, description="file name of the serial-label photo")
+    serial_photo: str | None = Field(default=None, description="file name of the serial-label photo")
 
 
 class Claim(Record):

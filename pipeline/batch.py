@@ -93,11 +93,65 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, on_e
             yield item, result
 
 
-def _screen_one(args: tuple[Path, Settings]) -> Verdict:
+def _peek(claim_dir: Path) -> tuple[str, list[str]]:
+    """(submission time, identity keys) of a claim, read cheaply; ("", []) when unreadable."""
+    from pipeline.intake import load_claim
+    from pipeline.store.identity import normalise_bank_details, normalise_email, normalise_serial
+
+    try:
+        claim = load_claim(claim_dir)
+    except Exception:  # noqa: BLE001 - screening reports it properly
+        return "", []
+    keys = [f"email:{normalise_email(claim.claimant.email)}",
+            f"serial:{normalise_serial(claim.declared.serial_number)}"]
+    bank = normalise_bank_details(claim.claimant.bank)
+    if bank:
+        keys.append(f"bank:{bank}")
+    return claim.submitted_at.isoformat(), keys
+
+
+def chains(claim_dirs: list[Path]) -> list[list[Path]]:
+    """Group claims that share a claimant (e-mail or bank account) or a serial
+    number into chains screened one after another in submission order, so the
+    store's cross-claim rules (claim limits, serial already claimed) decide the
+    same way however the batch is spread over workers. Unrelated claims still
+    run in parallel."""
+    parent = list(range(len(claim_dirs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    when: list[str] = []
+    for i, d in enumerate(claim_dirs):
+        submitted, keys = _peek(d)
+        when.append(submitted)
+        for key in keys:
+            if key in owner:
+                parent[find(i)] = find(owner[key])
+            else:
+                owner[key] = i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(claim_dirs)):
+        groups.setdefault(find(i), []).append(i)
+    return [[claim_dirs[i] for i in sorted(g, key=lambda i: (when[i], claim_dirs[i].name))]
+            for g in sorted(groups.values(), key=min)]
+
+
+def _screen_chain(args: tuple[list[Path], Settings]) -> list[Verdict]:
     from pipeline.screen import screen_claim
 
-    claim_dir, settings = args
-    return screen_claim(claim_dir, settings)
+    claim_dirs, settings = args
+    out = []
+    for d in claim_dirs:
+        try:
+            out.append(screen_claim(d, settings))
+        except Exception as exc:  # noqa: BLE001 - the rest of the chain goes on
+            out.append(error_verdict(d, f"{type(exc).__name__} while screening"))
+    return out
 
 
 def screen_many(claim_dirs: Iterable[Path], settings: Settings | None = None, *, workers: int = 1,
@@ -108,8 +162,12 @@ def screen_many(claim_dirs: Iterable[Path], settings: Settings | None = None, *,
 
         open_store(settings)  # migrate once here, not racing in every worker
         settings = settings.model_copy(update={"migrate_store": False})
-    jobs = [(Path(d), settings) for d in claim_dirs]
-    for (claim_dir, _), verdict in parallel_map(
-            _screen_one, jobs, workers=workers, progress=progress, label=lambda j: j[0].name,
-            on_error=lambda j, exc: error_verdict(j[0], f"{type(exc).__name__} while screening")):
-        yield verdict
+    dirs = [Path(d) for d in claim_dirs]
+    jobs = [(chain, settings) for chain in (chains(dirs) if settings.use_store else [[d] for d in dirs])]
+    progress = progress or NullProgress()
+    for (chain, _), verdicts in parallel_map(
+            _screen_chain, jobs, workers=workers, label=lambda j: j[0][0].name,
+            on_error=lambda j, exc: [error_verdict(d, f"{type(exc).__name__} while screening") for d in j[0]]):
+        for v in verdicts:
+            progress.advance(v.claim_id)  # one step per claim, not per chain
+            yield v

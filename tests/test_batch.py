@@ -114,3 +114,27 @@ def test_sixth_sigma_claim_from_one_person_is_rejected(make_claim):
         verdicts.append(screen_claim(d))
     assert all("CLAIMANT_LIMIT_REACHED" not in v.codes for v in verdicts[:5])
     assert verdicts[5].status == Status.REJECT and "CLAIMANT_LIMIT_REACHED" in verdicts[5].codes
+
+
+def test_claims_sharing_a_claimant_or_serial_run_in_submission_order(make_claim):
+    from pipeline.batch import chains
+
+    same = {"name": "A B", "email": "a.b@example.com", "country": "DK", "bank": {}}
+    late = make_claim(claimant=same, submitted_at="2022-10-22T10:00:00+02:00", declared={"serial_number": "11111111"})
+    early = make_claim(claimant={**same, "email": "AB@example.com"}, submitted_at="2022-10-21T10:00:00+02:00",
+                       declared={"serial_number": "22222222"})
+    other = make_claim(declared={"serial_number": "33333333"})
+    same_serial = make_claim(declared={"serial_number": "33333333"}, submitted_at="2022-10-19T10:00:00+02:00")
+    groups = chains([late, early, other, same_serial])
+    assert sorted(groups, key=len) == [[early, late], [same_serial, other]] or \
+        sorted(groups, key=len) == [[same_serial, other], [early, late]]
+
+
+def test_sixth_claim_is_the_one_rejected_even_in_a_parallel_batch(make_claim):
+    same = {"name": "Test Person", "email": "test.person@example.com", "country": "DK", "bank": {}}
+    dirs = [make_claim({"receipt.jpg": b""}, files={"receipt": "receipt.jpg"}, claimant=same,
+                       declared={"serial_number": f"7777{i:04d}"}, submitted_at=f"2022-10-2{i}T10:00:00+02:00")
+            for i in range(6)]
+    verdicts = {v.claim_id: v for v in screen_many(list(reversed(dirs)), workers=2)}
+    limited = [d.name for d in dirs if "CLAIMANT_LIMIT_REACHED" in verdicts[d.name].codes]
+    assert limited == [dirs[-1].name]

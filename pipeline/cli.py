@@ -67,6 +67,30 @@ def _print_table(verdicts: list[Verdict]) -> None:
     Console().print(table)
 
 
+def _print_explain(verdicts: list[Verdict]) -> None:
+    """Why each claim got its verdict: the reasons, their clauses and where the evidence is."""
+    from rich.console import Console
+
+    console = Console()
+    for v in verdicts:
+        console.print(f"\n[bold]{v.claim_id}[/] [{STATUS_STYLE[v.status]}]{v.status.value}[/]"
+                      + (f"  cashback {v.cashback_amount} {v.cashback_currency} (SKU {v.matched_sku})"
+                         if v.cashback_amount is not None else ""))
+        if v.reply_deadline:
+            console.print(f"  reply by {v.reply_deadline}; missing: {', '.join(v.missing)}")
+        for r in v.reasons:
+            where = ""
+            for ev in r.evidence[:1]:
+                where = f" [dim][{ev.document} p{ev.page}"
+                if ev.box is not None:
+                    where += f" box {ev.box.x0:.0f},{ev.box.y0:.0f},{ev.box.x1:.0f},{ev.box.y1:.0f}"
+                where += "][/]"
+            clause = f" [dim]({r.clause})[/]" if r.clause else ""
+            console.print(f"  [{STATUS_STYLE[r.status]}]{r.code}[/]: {r.message}{clause}{where}", highlight=False)
+        if not v.reasons:
+            console.print("  every check passed")
+
+
 def _write_verdict(out_dir: Path, v: Verdict) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{v.claim_id}.json"
@@ -83,6 +107,8 @@ def screen(
     out: Annotated[Optional[Path], typer.Option(help="also write <claim_id>.json verdicts here")] = None,
     workers: Annotated[int, typer.Option(help="processes (default: one per core)")] = 0,
     fail_on_flag: Annotated[bool, typer.Option(help="exit 1 unless every claim is approved")] = False,
+    explain: Annotated[bool, typer.Option(help="after the table, each claim's reasons with clause and evidence")] = False,
+    store: Annotated[bool, typer.Option(help="remember claims in the claims store (CLAIMCHECK_DATABASE_URL)")] = True,
     keep_images: Annotated[Optional[Path], typer.Option(help="keep preprocessed images here (evidence boxes refer to them)")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
@@ -92,7 +118,7 @@ def screen(
 
     _setup_logging(verbose)
     dirs = _claim_dirs(claim_dirs)
-    settings = Settings(keep_images_dir=keep_images) if keep_images else Settings()
+    settings = Settings(keep_images_dir=keep_images, use_store=store)
     n = workers or default_workers()
     progress = RichProgress(len(dirs)) if len(dirs) > 1 and sys.stderr.isatty() else None
     verdicts = []
@@ -109,6 +135,8 @@ def screen(
     verdicts.sort(key=lambda v: v.claim_id)
     if not as_json:
         _print_table(verdicts)
+        if explain:
+            _print_explain(verdicts)
     if fail_on_flag and any(v.status != Status.APPROVE for v in verdicts):
         raise typer.Exit(ExitCode.CLAIMS_FLAGGED)
 

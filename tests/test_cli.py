@@ -60,3 +60,10 @@ def test_extract_names_each_file_even_when_bad(tmp_path):
     assert res.exit_code == 0
     line = json.loads(res.stdout.strip())
     assert line["file"] == str(bad) and line["status"] == "error" and line["reason"] == "FILE_CORRUPT"
+
+
+def test_screen_explain_shows_reasons_with_clause(make_claim):
+    a = make_claim({"receipt.jpg": b""}, files={"receipt": "receipt.jpg"})
+    res = runner.invoke(app, ["screen", str(a), "--workers", "1", "--explain", "--no-store"])
+    assert res.exit_code == 0, res.output
+    assert "FILE_EMPTY" in res.stdout and "(0 bytes)" in res.stdout and "reply by" in res.stdout

@@ -43,6 +43,7 @@ SHOP_DETAILS = {
     "no-fjordfoto": (("Strandkaien 14", "5013 Bergen"), "Tlf. 55 30 21 00", "www.fjordfoto-example.no"),
     "no-bildeverket": (("Storgata 21", "0184 Oslo"), "Tlf. 22 41 18 60", "www.bildeverket-example.no"),
     "no-nordlys": (("Kongens gate 30", "7012 Trondheim"), "Tlf. 73 52 90 10", "www.nordlys-example.no"),
+    "no-linsebua": (("Torgallmenningen 3", "5014 Bergen"), "Tlf. 55 21 64 80", "www.linsebua-example.no"),
     "ro-fotomagazin": (("STR. REPUBLICII NR. 14", "CLUJ-NAPOCA, JUD. CLUJ"), "", ""),
     "ro-digitalcluj": (("BD. 21 DECEMBRIE 1989 NR. 77", "CLUJ-NAPOCA, JUD. CLUJ"), "", ""),
 }
@@ -170,6 +171,9 @@ class Scenario:
     pen: str = "blue"
     hand_font: str = "hand-dkg"
     person: int = 0
+    # memory across claims: the same claimant (e-mail) in several claims, a serial reused from another claim
+    email: str | None = None
+    serial_from: str | None = None
 
 
 def _d(*a):
@@ -180,12 +184,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("01-sigma-approve-till", SIGMA, "approve", (),
              "A clean Danish till receipt from an authorized reseller for an eligible lens, bought and claimed in "
              "time, with the handwritten serial matching the label and the form.",
-             extras=(0, 1)),
+             extras=(0, 1), email="lars.repeat@example.com"),
     Scenario("02-sigma-approve-phone-photo", SIGMA, "approve", (),
              "The same kind of clean SIGMA claim, but the till receipt is a JPEG phone photo on a table.",
              output="phone_jpg", reseller="dk-kamerakaelderen", product="2470",
              purchase=_d(2022, 11, 5, 11, 18), submitted=_d(2022, 11, 9, 20, 41), number="48817",
-             pen="black", hand_font="hand-dancing", person=1, extras=(2,)),
+             pen="black", hand_font="hand-dancing", person=1, extras=(2,), email="lars.repeat@example.com"),
     Scenario("03-sony-no-approve-pdf-invoice", SONY_NO, "approve", (),
              "A Norwegian text-layer PDF invoice with the reseller's org.nr./MVA, an eligible camera, purchase "
              "2022-11-20 and a claim 46 days later.",
@@ -196,7 +200,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "A clean SIGMA invoice with the serial handwritten on it, scanned into an image-only PDF.",
              layout="invoice", output="pdf_scan", reseller="dk-linsekompagniet", product="35",
              purchase=_d(2022, 11, 7, 14, 2), submitted=_d(2022, 11, 21, 9, 30), number="2022-10873",
-             hand_font="hand-breip", person=2, extras=(0,)),
+             hand_font="hand-breip", person=2, extras=(0,), email="lars.repeat@example.com"),
     Scenario("05-sigma-reject-model-not-in-campaign", SIGMA, "reject", ("SKU_NOT_ELIGIBLE",),
              "The receipt is for the SIGMA 105mm F2.8 DG DN Macro Art Sony-E, which is not on the campaign's list.",
              product="105", purchase=_d(2022, 10, 22, 10, 51), submitted=_d(2022, 11, 1, 21, 3), number="10561"),
@@ -216,7 +220,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "The serial handwritten on the receipt differs from the label photo (and the form) in two digits.",
              product="1424", reseller="dk-kamerakaelderen", purchase=_d(2022, 10, 28, 16, 33),
              submitted=_d(2022, 11, 4, 22, 10), number="47702", handwritten_serial="mismatch", person=2,
-             hand_font="hand-dkg", pen="black"),
+             hand_font="hand-dkg", pen="black", email="lars.repeat@example.com"),
     Scenario("10-sigma-incomplete-order-confirmation", SIGMA, "incomplete", ("DOCUMENT_KIND_NOT_ACCEPTED",),
              "The document is a web-shop order confirmation (Ordrebekræftelse), which the SIGMA terms do not accept.",
              layout="order_confirmation", reseller="dk-linsekompagniet", product="1850",
@@ -243,7 +247,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("15-sigma-review-demo-product", SIGMA, "review", ("PRODUCT_NOT_NEW",),
              "The receipt line marks the lens as DEMO / Demovare, and only new products qualify.",
              product="2870", reseller="dk-kamerakaelderen", purchase=_d(2022, 11, 11, 15, 1),
-             submitted=_d(2022, 11, 16, 18, 44), number="48102", demo=True, hand_font="hand-breip"),
+             submitted=_d(2022, 11, 16, 18, 44), number="48102", demo=True, hand_font="hand-breip", email="lars.repeat@example.com"),
     Scenario("16-bad-zero-byte-receipt", SIGMA, "incomplete", ("FILE_EMPTY",),
              "The uploaded receipt.jpg is empty (0 bytes).",
              output="empty", purchase=_d(2022, 10, 9, 11, 2), submitted=_d(2022, 10, 15, 10, 0), number="10071",
@@ -252,6 +256,17 @@ SCENARIOS: tuple[Scenario, ...] = (
              "The receipt is a GIF image saved under the name receipt.jpg.",
              output="gif", reseller="no-fjordfoto", product="a7iv", purchase=_d(2022, 11, 3, 13, 20),
              submitted=_d(2022, 12, 14, 21, 2), number="71530", handwritten=False),
+    Scenario("18-sony-no-review-serial-claimed-in-2018", SONY_NO, "review", ("SERIAL_ALREADY_CLAIMED",),
+             "A clean Norwegian claim whose camera serial was already claimed in Sony's Romanian campaign of 2018 "
+             "(scenario 11): one claim per serial across the organizer's campaigns.",
+             layout="pdf_invoice", output="pdf_text", reseller="no-linsebua", product="a7iv",
+             purchase=_d(2022, 11, 26, 10, 5), submitted=_d(2023, 1, 9, 19, 30), number="2022-12011",
+             handwritten=False, person=1, serial_from="11-sony-ro-approve-bon-fiscal"),
+    Scenario("19-sigma-reject-sixth-claim", SIGMA, "reject", ("CLAIMANT_LIMIT_REACHED",),
+             "A clean claim, but the same person (same e-mail) already made five SIGMA claims in this campaign "
+             "(scenarios 01, 02, 04, 09, 15); the terms allow five per end-user.",
+             reseller="dk-fotohuset", product="1850", purchase=_d(2022, 11, 24, 16, 20),
+             submitted=_d(2022, 11, 28, 20, 15), number="11342", hand_font="hand-breip", email="lars.repeat@example.com"),
 )
 
 
@@ -347,6 +362,9 @@ def build(sc: Scenario, out_dir: Path, *, seed: int = 2022) -> Path:
             old.unlink()
 
     serial = _serial(sc.campaign_id, rng)
+    if sc.serial_from:  # the serial another scenario's claim used (its first draw from its own seeded rng)
+        other = next(o for o in SCENARIOS if o.folder == sc.serial_from)
+        serial = _serial(other.campaign_id, random.Random(f"{seed}:{other.folder}"))
     written = None
     if sc.handwritten:
         written = _two_digits_off(serial, rng) if sc.handwritten_serial == "mismatch" else serial
@@ -433,7 +451,7 @@ def build(sc: Scenario, out_dir: Path, *, seed: int = 2022) -> Path:
         },
         "claimant": {
             "name": person[0],
-            "email": f"{first}.{sc.folder[:2]}@example.com",
+            "email": sc.email or f"{first}.{sc.folder[:2]}@example.com",
             "country": country,
             "phone": person[2],
             "address": person[1],

@@ -14,10 +14,10 @@ import logging
 import os
 from pathlib import Path
 
-import flows  # noqa: F401 - prepares PREFECT_HOME and the start-up timeout
 from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
+import flows  # noqa: F401 - prepares PREFECT_HOME and the start-up timeout
 from models.verdict import Verdict
 from pipeline.batch import error_verdict
 from pipeline.screen import open_store, screen_claim
@@ -59,7 +59,8 @@ def screen_claim_task(claim_dir: str, out: str) -> dict[str, object]:
     return {"claim": path.name, "status": verdict.status.value, "codes": verdict.codes}
 
 
-@flow(name="claimcheck-screen-inbox", task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2),
+@flow(name="claimcheck-screen-inbox",
+      task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2),  # type: ignore[arg-type]
       log_prints=False)
 def screen_inbox(inbox: str = "data/inbox", out: str = "data/verdicts", rescreen: bool = False) -> dict[str, object]:
     inbox_p, out_p = Path(inbox), Path(out)
@@ -68,7 +69,7 @@ def screen_inbox(inbox: str = "data/inbox", out: str = "data/verdicts", rescreen
         open_store(Settings())  # migrate once before the threads share it
     futures = screen_claim_task.map([str(d) for d in todo], out=unmapped(str(out_p)))
     results: list[dict[str, object]] = []
-    for d, fut in zip(todo, futures):
+    for d, fut in zip(todo, futures, strict=False):
         try:
             results.append(fut.result())
         except Exception as exc:  # noqa: BLE001 - the task itself crashed: record it, go on

@@ -4,11 +4,11 @@ Every record is a frozen pydantic model, so a stage cannot change what an
 earlier stage produced; it returns a new record instead.
 """
 
-from models.campaign import Campaign, Reseller, Sku, ExcludedChannel
-from models.claim import Claim, Claimant, BankDetails, DeclaredFields
-from models.documents import Box, Word, Line, Page, DocumentText, FileInfo, DocumentRole
-from models.fields import Evidence, FieldValue, ReceiptExtraction, LabelExtraction, DocumentKind
-from models.verdict import Status, Reason, Verdict
+from models.campaign import Campaign, ExcludedChannel, Reseller, Sku
+from models.claim import BankDetails, Claim, Claimant, DeclaredFields
+from models.documents import Box, DocumentRole, DocumentText, FileInfo, Line, Page, Word
+from models.fields import DocumentKind, Evidence, FieldValue, LabelExtraction, ReceiptExtraction
+from models.verdict import Reason, Status, Verdict
 
 __all__ = [
     "BankDetails", "Box", "Campaign", "Claim", "Claimant", "DeclaredFields", "DocumentKind",

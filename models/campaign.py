@@ -80,7 +80,7 @@ class Campaign(Record):
     clauses: dict[str, str] = Field(default_factory=dict)  # rule code -> clause reference
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Campaign":
+    def _consistent(self) -> Campaign:
         if self.purchase_end < self.purchase_start:
             raise ValueError(f"purchase_end {self.purchase_end} is before purchase_start {self.purchase_start}")
         if self.claim_end is not None and self.claim_end < self.purchase_start:

@@ -40,7 +40,8 @@ class RichProgress:
 
     def __init__(self, total: int, description: str = "screening"):
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as _P, TimeElapsedColumn, TextColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as _P
 
         self._p = _P(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                      console=Console(stderr=True), transient=False)
@@ -165,7 +166,7 @@ def screen_many(claim_dirs: Iterable[Path], settings: Settings | None = None, *,
     dirs = [Path(d) for d in claim_dirs]
     jobs = [(chain, settings) for chain in (chains(dirs) if settings.use_store else [[d] for d in dirs])]
     progress = progress or NullProgress()
-    for (chain, _), verdicts in parallel_map(
+    for (_chain, _), verdicts in parallel_map(
             _screen_chain, jobs, workers=workers, label=lambda j: j[0][0].name,
             on_error=lambda j, exc: [error_verdict(d, f"{type(exc).__name__} while screening") for d in j[0]]):
         for v in verdicts:

@@ -11,6 +11,7 @@ import csv
 import difflib
 import logging
 import tomllib
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def _suggest(key: str, known: set[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _check_keys(data: dict[str, Any], model: type, where: str, path: Path, extra: set[str] = frozenset()) -> None:
+def _check_keys(data: dict[str, Any], model: type, where: str, path: Path, extra: AbstractSet[str] = frozenset()) -> None:
     known = set(model.model_fields) | set(extra)  # type: ignore[attr-defined]
     for key in data:
         if key not in known:

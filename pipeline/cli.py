@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -104,12 +104,12 @@ def _write_verdict(out_dir: Path, v: Verdict) -> Path:
 def screen(
     claim_dirs: Annotated[list[Path], typer.Argument(help="claim folders, or folders of claim folders")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON verdict per line")] = False,
-    out: Annotated[Optional[Path], typer.Option(help="also write <claim_id>.json verdicts here")] = None,
+    out: Annotated[Path | None, typer.Option(help="also write <claim_id>.json verdicts here")] = None,
     workers: Annotated[int, typer.Option(help="processes (default: one per core)")] = 0,
     fail_on_flag: Annotated[bool, typer.Option(help="exit 1 unless every claim is approved")] = False,
     explain: Annotated[bool, typer.Option(help="after the table, each claim's reasons with clause and evidence")] = False,
     store: Annotated[bool, typer.Option(help="remember claims in the claims store (CLAIMCHECK_DATABASE_URL)")] = True,
-    keep_images: Annotated[Optional[Path], typer.Option(help="keep preprocessed images here (evidence boxes refer to them)")] = None,
+    keep_images: Annotated[Path | None, typer.Option(help="keep preprocessed images here (evidence boxes refer to them)")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Screen claims and print their verdicts."""
@@ -144,9 +144,9 @@ def screen(
 @app.command()
 def extract(
     files: Annotated[list[Path], typer.Argument(help="receipt images or PDFs")],
-    resellers: Annotated[Optional[Path], typer.Option(help="a plain list of names (one per line) or a reseller CSV")] = None,
+    resellers: Annotated[Path | None, typer.Option(help="a plain list of names (one per line) or a reseller CSV")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines (the default output)")] = True,
-    country: Annotated[Optional[str], typer.Option(help="ISO country the receipts come from")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country the receipts come from")] = None,
     languages: Annotated[str, typer.Option(help="tesseract languages, e.g. eng+dan")] = "eng",
     engine: Annotated[str, typer.Option(help="tesseract or rapidocr")] = "tesseract",
     workers: Annotated[int, typer.Option(help="processes (default: one per core)")] = 0,
@@ -203,7 +203,7 @@ def campaigns_list() -> None:
 
 
 @campaigns_app.command("check")
-def campaigns_check(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:
+def campaigns_check(paths: Annotated[list[Path] | None, typer.Argument()] = None) -> None:
     """Validate campaign files (all of reference_data/campaigns by default)."""
     from pipeline.campaign_check import check_campaign_files
 

@@ -117,7 +117,7 @@ def check_file(claim_dir: Path, name: str, role: DocumentRole, limits: FileLimit
     field = role.value
 
     def fail(code: str, **params: object) -> tuple[None, list[Reason]]:
-        return None, [reason(code, field=field, clause=clause, **params)]
+        return None, [reason(code, field=field, clause=clause, **params)]  # type: ignore[arg-type]
 
     path = _inside(Path(claim_dir), name)
     if path is None or not path.is_file():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from models.fields import Evidence
 from models.verdict import Reason, Status
 
-R, I, V, A = Status.REJECT, Status.INCOMPLETE, Status.REVIEW, Status.APPROVE
+R, I, V, A = Status.REJECT, Status.INCOMPLETE, Status.REVIEW, Status.APPROVE  # noqa: E741 - table shorthand
 
 CATALOGUE: dict[str, tuple[Status, str]] = {
     # intake

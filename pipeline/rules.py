@@ -140,15 +140,15 @@ def rule_purchase_window(ctx: Context) -> list[Reason]:
     ex = ctx.extraction
     fv = ex.purchase_date if ex else None
     read = _date(fv)
-    window = dict(start=c.purchase_start.isoformat(), end=c.purchase_end.isoformat())
+    start, end = c.purchase_start.isoformat(), c.purchase_end.isoformat()
     if not (c.purchase_start <= declared <= c.purchase_end):
         # the claimant's own statement puts the purchase outside the period
         out.append(reason("PURCHASE_OUTSIDE_WINDOW", field="purchase_date", clause=clause,
-                          date=declared.isoformat(), **window))
+                          date=declared.isoformat(), start=start, end=end))
     if read is not None and not (c.purchase_start <= read <= c.purchase_end) and not out:
         if ctx.confident(fv):
             out.append(reason("PURCHASE_OUTSIDE_WINDOW", field="purchase_date", clause=clause, evidence=_ev(fv),
-                              date=read.isoformat(), **window))
+                              date=read.isoformat(), start=start, end=end))
         else:
             out.append(reason("PURCHASE_DATE_UNCERTAIN", field="purchase_date", clause=clause, evidence=_ev(fv),
                               date=read.isoformat()))

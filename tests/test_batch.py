@@ -4,7 +4,6 @@ bad claim never stops the others. None of these needs OCR."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

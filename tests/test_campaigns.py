@@ -10,7 +10,7 @@ import pytest
 
 from models.claim import Claim
 from pipeline.campaign_check import check_campaign_files, reseller_number_valid
-from pipeline.campaigns import CAMPAIGN_DIR, REFERENCE_DATA, get_campaign, load_campaign_file
+from pipeline.campaigns import REFERENCE_DATA, get_campaign, load_campaign_file
 from pipeline.errors import CampaignError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,8 +30,8 @@ def test_screen_fail_on_flag_exit_code(make_claim):
 
 
 def test_screen_missing_path_is_an_input_error(tmp_path):
-    from pipeline.cli import main
-    import subprocess, sys
+    import subprocess
+    import sys
 
     res = subprocess.run([sys.executable, "-c", "from pipeline.cli import main; main()", "screen", str(tmp_path / "nope")],
                          capture_output=True, text=True)

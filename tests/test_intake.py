@@ -8,8 +8,8 @@ import pytest
 
 from models.campaign import FileLimits
 from models.documents import DocumentRole
-from pipeline.intake import check_file, detect_type, load_claim
 from pipeline.errors import ClaimInputError
+from pipeline.intake import check_file, detect_type, load_claim
 from tests import badfiles
 
 LIMITS = FileLimits()  # JPEG/PNG/PDF, 5 MB, 10 pages, 50 Mpx

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from models.campaign import Reseller, Sku
+from models.campaign import Reseller
 from models.claim import Claim
 from models.documents import Box, DocumentRole, DocumentText, FileInfo, Line, Page, Word
 from models.fields import DocumentKind, Evidence, FieldValue, LabelExtraction, ReceiptExtraction

@@ -290,6 +290,13 @@ def _sku_spec(name: str) -> ProductSpec:
     return parse_product(name)
 
 
+def sku_text_score(text: str, sku: Sku) -> float:
+    """How well one free text (e.g. the model the claimant typed) names this SKU,
+    on the same structured comparison as receipt lines (0..1; a contradicting
+    mount or focal length scores low however many words are shared)."""
+    return _sku_line_score(text, sku, _sku_spec(sku.name), parse_product(text))
+
+
 def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText) -> SkuMatch:
     """Best eligible SKU over the receipt's product lines and rows (single and two
     adjacent rows joined). `runner_up` is the best *other* SKU; a close runner-up

@@ -202,16 +202,32 @@ def rule_sku(ctx: Context) -> list[Reason]:
     return out
 
 
-def rule_declared_model(ctx: Context) -> list[Reason]:
+def _declared_differs(ctx: Context, field: str, declared: str, names: tuple[str, ...], found: str,
+                      evidence: tuple[Evidence, ...], threshold: float = 0.6) -> list[Reason]:
+    """DECLARED_MISMATCH when what the claimant typed is like none of the names the receipt matched."""
     from pipeline.match import similarity
 
+    if not declared or max(similarity(declared, n) for n in names) >= threshold:
+        return []
+    return [reason("DECLARED_MISMATCH", field=field, clause=ctx.clause("DECLARED_MISMATCH"), evidence=evidence,
+                   declared=declared, found=found)]
+
+
+def rule_declared_model(ctx: Context) -> list[Reason]:
+    """The model typed in the form names the SKU matched on the receipt (compared
+    structurally: focal range, aperture, mount, model code; not by shared words)."""
+    from pipeline.extract.products import parse_product
+    from pipeline.match import sku_text_score
+
     m = ctx.sku
-    if m is None or m.sku is None:
-        return []
     declared = ctx.claim.declared.product_model
-    names = (m.sku.name, m.sku.sku, *m.sku.aliases)
-    if max(similarity(declared, n) for n in names) >= 0.6:
+    if m is None or m.sku is None or sku_text_score(declared, m.sku) >= 0.5:
         return []
+    spec = parse_product(declared)
+    if spec.focal is None and spec.mount is None and not spec.codes:
+        # nothing to compare structurally ("Sigma 85 1.4 Art Sony"): compare the words
+        return _declared_differs(ctx, "product_model", declared, (m.sku.name, *m.sku.aliases), m.sku.name,
+                                 m.evidence)
     return [reason("DECLARED_MISMATCH", field="product_model", clause=ctx.clause("DECLARED_MISMATCH"),
                    evidence=m.evidence, declared=declared, found=m.sku.name)]
 
@@ -327,30 +343,20 @@ def rule_payout(ctx: Context) -> list[Reason]:
 
 
 def rule_declared_reseller(ctx: Context) -> list[Reason]:
-    from pipeline.match import similarity
-
     m = ctx.reseller
     if m is None or m.reseller is None:
         return []
-    declared = ctx.claim.declared.reseller
-    names = (m.reseller.name, *m.reseller.aliases)
-    if max(similarity(declared, n) for n in names) >= 0.6:
-        return []
-    return [reason("DECLARED_MISMATCH", field="reseller_name", clause=ctx.clause("DECLARED_MISMATCH"),
-                   evidence=m.evidence, declared=declared, found=m.reseller.name)]
+    return _declared_differs(ctx, "reseller_name", ctx.claim.declared.reseller,
+                             (m.reseller.name, *m.reseller.aliases), m.reseller.name, m.evidence)
 
 
 def rule_declared_receipt_number(ctx: Context) -> list[Reason]:
-    from pipeline.match import similarity
-
     ex = ctx.extraction
-    declared = ctx.claim.declared.receipt_number
-    if not declared or ex is None or ex.receipt_number is None or not ctx.confident(ex.receipt_number):
+    if ex is None or ex.receipt_number is None or not ctx.confident(ex.receipt_number):
         return []
-    if similarity(declared, ex.receipt_number.value) >= 0.8:
-        return []
-    return [reason("DECLARED_MISMATCH", field="receipt_number", clause=ctx.clause("DECLARED_MISMATCH"),
-                   evidence=_ev(ex.receipt_number), declared=declared, found=ex.receipt_number.value)]
+    found = ex.receipt_number.value
+    return _declared_differs(ctx, "receipt_number", ctx.claim.declared.receipt_number or "", (found,), found,
+                             _ev(ex.receipt_number), threshold=0.8)
 
 
 Rule = Callable[[Context], list[Reason]]

@@ -52,7 +52,7 @@ def ctx(campaign, *, claim_over=None, extraction=None, label=None, sku_score=0.9
         files=(DocumentRole.RECEIPT,), sku=None) -> rules.Context:
     claim = Claim.model_validate(claim_data(**(claim_over or {})) | {"campaign_id": campaign.id})
     ex = extraction if extraction is not None else good_extraction()
-    the_sku = sku if sku is not None else campaign.skus[0]
+    the_sku = sku if sku is not None else next((s for s in campaign.skus if s.sku == "322965"), campaign.skus[0])
     r = reseller if reseller is not None else ResellerMatch(reseller=campaign.resellers[0], score=0.97,
                                                              by_name=campaign.resellers[0], name_score=0.97,
                                                              by_vat=campaign.resellers[0])
@@ -308,3 +308,27 @@ def test_sku_amount_matches_terms(sigma):
     by_sku = {s.sku: s for s in sigma.skus}
     assert by_sku["750965"].amount == Decimal("740") and by_sku["213965"].amount == Decimal("1490")
     assert by_sku["585969"].amount == Decimal("370") and len(sigma.skus) == 29
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [({"product_model": "SIGMA 105MM F2.8 DG DN MACRO ART"}, "product_model"),
+     ({"product_model": "14-24MM F/2.8 DG DN ART L-MOUNT"}, "product_model"),
+     ({"reseller": "Helt Anden Butik ApS"}, "reseller_name"),
+     ({"receipt_number": "99999"}, "receipt_number")],
+)
+def test_declared_values_that_differ_from_the_receipt(sigma, over, field):
+    c = ctx(sigma, claim_over={"declared": over})
+    found = [r for r in rules.apply_rules(c) if r.code == "DECLARED_MISMATCH"]
+    assert [r.field for r in found] == [field] and found[0].status == Status.REVIEW
+
+
+def test_declared_values_equal_to_the_receipt_raise_nothing(sigma):
+    assert [r for r in rules.apply_rules(ctx(sigma)) if r.code == "DECLARED_MISMATCH"] == []
+
+
+@pytest.mark.parametrize("typed", ["85MM F/1.4 DG DN ART SONY E/FE", "85mm f1.4 DG DN Art Sony E",
+                                   "Sigma 85/1.4 DG DN | A Sony E-mount", "Sigma 85 1.4 Art Sony"])
+def test_declared_model_spelled_differently_is_not_a_mismatch(sigma, typed):
+    c = ctx(sigma, claim_over={"declared": {"product_model": typed}})
+    assert rules.rule_declared_model(c) == []

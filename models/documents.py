@@ -15,8 +15,10 @@ class DocumentRole(StrEnum):
 
 
 class Box(Record):
-    """Axis-aligned box in the page's own coordinates (pixels of the image the
-    OCR saw, after preprocessing, or PDF points for a text-layer PDF)."""
+    """Axis-aligned box in the page's own coordinates: pixels of the image as
+    uploaded (a rasterised PDF page: pixels at the render dpi), mapped back
+    from the preprocessed image the OCR saw; or PDF points (top-left origin)
+    for a text-layer PDF."""
 
     x0: float
     y0: float
@@ -92,7 +94,7 @@ class Page(Record):
     engine: str = "tesseract"
     rotation: int = 0  # degrees the image was rotated (clockwise) before OCR
     skew: float = 0.0  # degrees of deskew applied
-    image_path: str | None = None  # preprocessed image the boxes refer to, when kept
+    image_path: str | None = None  # the preprocessed image the OCR saw, when kept (for debugging OCR)
     barcodes: tuple[Word, ...] = ()  # decoded barcodes (text = payload, engine = symbology)
 
     @property

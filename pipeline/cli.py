@@ -70,6 +70,7 @@ def _print_table(verdicts: list[Verdict]) -> None:
 def _print_explain(verdicts: list[Verdict]) -> None:
     """Why each claim got its verdict: the reasons, their clauses and where the evidence is."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console()
     for v in verdicts:
@@ -81,12 +82,15 @@ def _print_explain(verdicts: list[Verdict]) -> None:
         for r in v.reasons:
             where = ""
             for ev in r.evidence[:1]:
-                where = f" [dim][{ev.document} p{ev.page}"
+                loc = f"{ev.document} p{ev.page}"
                 if ev.box is not None:
-                    where += f" box {ev.box.x0:.0f},{ev.box.y0:.0f},{ev.box.x1:.0f},{ev.box.y1:.0f}"
-                where += "][/]"
-            clause = f" [dim]({r.clause})[/]" if r.clause else ""
-            console.print(f"  [{STATUS_STYLE[r.status]}]{r.code}[/]: {r.message}{clause}{where}", highlight=False)
+                    loc += f" box {ev.box.x0:.0f},{ev.box.y0:.0f},{ev.box.x1:.0f},{ev.box.y1:.0f}"
+                if ev.text:
+                    loc += f' "{ev.text[:60]}"'
+                where = f" [dim]{escape('[' + loc + ']')}[/]"
+            clause = f" [dim]({escape(r.clause)})[/]" if r.clause else ""
+            console.print(f"  [{STATUS_STYLE[r.status]}]{r.code}[/]: {escape(r.message)}{clause}{where}",
+                          highlight=False)
         if not v.reasons:
             console.print("  every check passed")
 

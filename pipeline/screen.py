@@ -241,8 +241,9 @@ def build_verdict(s: Screening) -> Verdict:
     now = dt.datetime.now(dt.UTC)
     out: dict[str, object] = {}
     if c is not None and s.sku is not None and s.sku.sku is not None:
-        out.update(matched_sku=s.sku.sku.sku, cashback_amount=s.sku.sku.amount,
-                   cashback_currency=c.payout_currency or s.sku.sku.currency)
+        out["matched_sku"] = s.sku.sku.sku
+        if status != Status.REJECT:  # what would be paid once the claim is complete and validated
+            out.update(cashback_amount=s.sku.sku.amount, cashback_currency=c.payout_currency or s.sku.sku.currency)
     if s.reseller is not None and s.reseller.reseller is not None:
         out["matched_reseller"] = s.reseller.reseller.id
     if c is not None and claim is not None:

@@ -190,12 +190,15 @@ def test_read_document_png_with_kept_image(tmp_path: Path) -> None:
     assert KEY <= {w.text for ln in page.lines for w in ln.words}
     assert page.rotation == 0 and abs(page.skew - 3) <= 0.5
     assert page.image_path is not None and Path(page.image_path).parent == tmp_path / "kept"
-    kept = cv2.imread(page.image_path, cv2.IMREAD_GRAYSCALE)
-    assert kept.shape == (page.height, page.width)
-    # boxes refer to the kept image: the word TOTAL is dark ink inside its box
+    assert cv2.imread(page.image_path, cv2.IMREAD_GRAYSCALE) is not None
+    # boxes refer to the image as uploaded (mapped back from the deskewed, rescaled one):
+    # the page has its size, and the word TOTAL is dark ink inside its box there
+    assert (page.height, page.width) == skewed.shape
     total = next(w for ln in page.lines for w in ln.words if w.text == "TOTAL")
     b = total.box
-    assert kept[int(b.y0):int(b.y1), int(b.x0):int(b.x1)].min() < 80
+    crop = skewed[int(b.y0):int(b.y1) + 1, int(b.x0):int(b.x1) + 1]
+    assert crop.size and crop.min() < 80
+    assert b.width < skewed.shape[1] / 2 and b.height < 80  # a word's box, not the page
 
 
 def test_blank_page_gives_a_warning_not_an_error(tmp_path: Path) -> None:

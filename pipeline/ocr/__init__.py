@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,13 +187,34 @@ def _keep_image(keep_images_dir: Path | None, file: FileInfo, page_no: int, imag
     return str(path)
 
 
-def _page(read: _Read, page_no: int, engine: OcrEngine, image_path: str | None,
+def _back_to_input(words: Sequence[Word], prep: Preprocessed, width: int, height: int) -> list[Word]:
+    """Boxes found on the preprocessed image, mapped back through the inverse of
+    its transform (rotation, deskew, perspective, rescale) into the pixels of the
+    image as uploaded (or as rendered from the PDF): the coordinates a claim
+    handler and the data team's labels use."""
+    if not words:
+        return []
+    inv = np.linalg.inv(prep.transform)
+    corners = np.array([[(b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)]
+                        for b in (w.box for w in words)], dtype=np.float64).reshape(-1, 2)
+    h = np.hstack([corners, np.ones((len(corners), 1))]) @ inv.T
+    pts = (h[:, :2] / h[:, 2:3]).reshape(-1, 4, 2)
+    out = []
+    for w, q in zip(words, pts, strict=True):
+        x0, y0 = float(np.clip(q[:, 0].min(), 0, width)), float(np.clip(q[:, 1].min(), 0, height))
+        x1, y1 = float(np.clip(q[:, 0].max(), 0, width)), float(np.clip(q[:, 1].max(), 0, height))
+        out.append(w.model_copy(update={"box": Box(x0=x0, y0=y0, x1=max(x1, x0), y1=max(y1, y0))}))
+    return out
+
+
+def _page(read: _Read, page_no: int, engine: OcrEngine, image_path: str | None, input_shape: tuple[int, ...],
           barcodes: tuple[Word, ...] = ()) -> Page:
     prep = read.prep
-    h, w = prep.image.shape[:2]
-    return Page(page_no=page_no, width=float(w), height=float(h), unit="px", lines=tuple(read.lines), source="ocr",
+    h, w = int(input_shape[0]), int(input_shape[1])
+    lines = tuple(Line(words=tuple(_back_to_input(ln.words, prep, w, h))) for ln in read.lines if ln.words)
+    return Page(page_no=page_no, width=float(w), height=float(h), unit="px", lines=lines, source="ocr",
                 engine=engine.name, rotation=int(prep.rotation), skew=float(prep.skew),
-                image_path=image_path, barcodes=barcodes)
+                image_path=image_path, barcodes=tuple(_back_to_input(barcodes, prep, w, h)))
 
 
 # ------------------------------------------------------------------ public API
@@ -213,7 +235,7 @@ def read_document(file: FileInfo, *, languages: tuple[str, ...] = ("eng",), engi
         assert rp.image is not None
         read = _read_image(rp.image, eng, languages, warnings, rp.page_no)
         image_path = _keep_image(keep_images_dir, file, rp.page_no, read.prep.image)
-        page = _page(read, rp.page_no, eng, image_path)
+        page = _page(read, rp.page_no, eng, image_path, rp.image.shape)
         if not page.lines:
             warnings.append(f"page {rp.page_no}: no text found")
         pages.append(page)
@@ -262,7 +284,7 @@ def read_label(file: FileInfo, *, languages: tuple[str, ...] = ("eng",), engine:
     except DependencyMissing as exc:
         warnings.append(f"barcodes not decoded: {exc.message}")
     image_path = _keep_image(keep_images_dir, file, 1, prep.image)
-    page = _page(read, 1, eng, image_path, tuple(barcodes))
+    page = _page(read, 1, eng, image_path, original.shape, tuple(barcodes))
     if not page.lines and not barcodes:
         warnings.append("page 1: no text or barcode found")
     log.info("read label: %d line(s), %d barcode(s), engine %s", len(page.lines), len(barcodes), eng.name)

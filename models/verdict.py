@@ -44,7 +44,8 @@ class Verdict(Record):
     missing: tuple[str, ...] = ()  # for incomplete: what the claimant must send
     reply_deadline: dt.date | None = None
     payment_due: dt.date | None = None
-    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    fields: dict[str, FieldValue] = Field(default_factory=dict)  # what was read, with evidence
+    match_scores: dict[str, float] = Field(default_factory=dict)  # reseller, reseller_name, sku: 0..1
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage
     screened_at: dt.datetime
     pipeline_version: str = ""

@@ -190,6 +190,15 @@ def run(
     typer.echo(json.dumps(summary, indent=2))
 
 
+def _register_eval() -> None:
+    from pipeline.eval.cli import eval_command
+
+    app.command("eval", help="Score the pipeline on a labelled set (SROIE format or generated claims).")(eval_command)
+
+
+_register_eval()
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of claim.json."""

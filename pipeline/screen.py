@@ -259,6 +259,15 @@ def build_verdict(s: Screening) -> Verdict:
     fields: dict[str, FieldValue] = {}
     if s.extraction is not None:
         fields.update(s.extraction.fields())
+        ex = s.extraction
+        fields["document_kind"] = FieldValue(name="document_kind", raw=ex.document_kind.value,
+                                             value=ex.document_kind.value, confidence=ex.document_kind_confidence)
+    scores: dict[str, float] = {}
+    if s.reseller is not None:
+        scores.update(reseller=s.reseller.score, reseller_name=s.reseller.name_score)
+    if s.sku is not None:
+        scores["sku"] = s.sku.score
+    out["match_scores"] = scores
     if s.label is not None:
         for name in ("serial_text", "serial_barcode", "model_text"):
             fv = getattr(s.label, name)

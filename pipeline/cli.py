@@ -228,6 +228,19 @@ def campaigns_check(paths: Annotated[list[Path] | None, typer.Argument()] = None
     typer.echo("campaign files OK")
 
 
+@samples_app.command("generate")
+def samples_generate(
+    out: Annotated[Path, typer.Argument(help="folder for the labelled claims")],
+    n: Annotated[int, typer.Option("--n", help="number of claims")] = 300,
+    seed: Annotated[int, typer.Option(help="same seed, same bytes")] = 7,
+) -> None:
+    """Generate a labelled claim set (layouts, languages, degradations, altered copies): docs/dataset_format.md."""
+    from pipeline.samples.generator import generate_dataset
+
+    folders = generate_dataset(out, n=n, seed=seed)
+    typer.echo(f"{len(folders)} claims in {out}")
+
+
 @samples_app.command("make")
 def samples_make(out: Annotated[Path, typer.Argument()] = Path("sample_receipts"), seed: int = 2022) -> None:
     """(Re)generate the sample claims."""

@@ -118,3 +118,82 @@ def glare(img: Image.Image, rng: random.Random) -> Image.Image:
 
 def mild_blur(img: Image.Image, radius: float = 0.9) -> Image.Image:
     return img.filter(ImageFilter.GaussianBlur(radius))
+
+
+# ------------------------------------------------- dataset degradations (generator.py)
+# Each returns the new image and, for geometric ones, the 3x3 homography from the old
+# pixels to the new ones, so truth boxes can be mapped with transform_box.
+
+
+def rotate_small(img: Image.Image, angle: float, fill=(250, 250, 246)) -> tuple[Image.Image, np.ndarray]:
+    """Rotate by `angle` degrees (counter-clockwise), enlarging the canvas so nothing is cut off."""
+    src = np.asarray(img.convert("RGB"))
+    h, w = src.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    c, s = abs(M[0, 0]), abs(M[0, 1])
+    W, H = int(np.ceil(h * s + w * c)), int(np.ceil(h * c + w * s))
+    M[0, 2] += W / 2 - w / 2
+    M[1, 2] += H / 2 - h / 2
+    out = cv2.warpAffine(src, M, (W, H), flags=cv2.INTER_LINEAR, borderValue=tuple(int(v) for v in fill))
+    return Image.fromarray(out), np.vstack([M, [0, 0, 1]])
+
+
+def rotate_quarter(img: Image.Image, degrees: int) -> tuple[Image.Image, np.ndarray]:
+    """Rotate clockwise by 90, 180 or 270 degrees (lossless); the exact pixel-edge homography."""
+    w, h = img.size
+    if degrees == 90:
+        return img.transpose(Image.Transpose.ROTATE_270), np.array([[0, -1, h], [1, 0, 0], [0, 0, 1]], float)
+    if degrees == 180:
+        return img.transpose(Image.Transpose.ROTATE_180), np.array([[-1, 0, w], [0, -1, h], [0, 0, 1]], float)
+    if degrees == 270:
+        return img.transpose(Image.Transpose.ROTATE_90), np.array([[0, 1, 0], [-1, 0, w], [0, 0, 1]], float)
+    raise ValueError(degrees)
+
+
+def keystone(img: Image.Image, rng: random.Random, strength: float, fill=(90, 84, 78)) -> tuple[Image.Image, np.ndarray]:
+    """A mild perspective: the corners pulled in by up to `strength` of the size."""
+    src = np.asarray(img.convert("RGB"))
+    h, w = src.shape[:2]
+    j = lambda a: rng.uniform(0, a)  # noqa: E731
+    dst = np.float32([[j(strength) * w, j(strength) * h], [w - j(strength) * w, j(strength) * h],
+                      [w - j(strength) * w, h - j(strength) * h], [j(strength) * w, h - j(strength) * h]])
+    Hm = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
+    out = cv2.warpPerspective(src, Hm, (w, h), flags=cv2.INTER_LINEAR, borderValue=tuple(int(v) for v in fill))
+    return Image.fromarray(out), Hm
+
+
+def low_resolution(img: Image.Image, scale: float) -> tuple[Image.Image, np.ndarray]:
+    w, h = img.size
+    nw, nh = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
+    out = img.resize((nw, nh), Image.Resampling.BILINEAR)
+    return out, np.array([[nw / w, 0, 0], [0, nh / h, 0], [0, 0, 1]], float)
+
+
+def hard_shadow(img: Image.Image, rng: random.Random, strength: float) -> Image.Image:
+    """The soft-edged shadow of a hand or phone falling over one corner of the page."""
+    a = np.asarray(img.convert("RGB"), dtype=np.float32)
+    h, w = a.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    corner = rng.randrange(4)
+    cx = 0 if corner in (0, 3) else w
+    cy = 0 if corner in (0, 1) else h
+    pts = np.array([[cx, cy], [abs(cx - w * rng.uniform(0.4, 0.8)), cy], [cx, abs(cy - h * rng.uniform(0.3, 0.6))]],
+                   np.int32)
+    cv2.fillPoly(mask, [pts], 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(3.0, 0.02 * max(w, h)))
+    a *= (1 - strength * mask)[..., None]
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def fold(img: Image.Image, rng: random.Random, *, horizontal: bool, pos: float) -> Image.Image:
+    """A paper fold across the page at `pos` (fraction of height/width): a dark crease and a lit side."""
+    a = np.asarray(img.convert("RGB"), dtype=np.float32)
+    h, w = a.shape[:2]
+    n = h if horizontal else w
+    c = pos * n
+    t = np.arange(n, dtype=np.float32) - c
+    prof = 1 - 0.35 * np.exp(-(t / 2.5) ** 2) - 0.07 * np.exp(-(np.maximum(t, 0) / (0.05 * n)))  # crease, shade
+    prof += 0.04 * np.exp(-(np.minimum(t, 0) / (0.05 * n)) ** 2) * (t < 0)
+    prof = prof[:, None] if horizontal else prof[None, :]
+    a = a * prof[..., None]
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
-from models.campaign import Campaign
+from models.campaign import Campaign, Sku
 from models.claim import Claim
 from models.documents import DocumentRole, DocumentText
 from models.fields import DocumentKind, Evidence, FieldValue, LabelExtraction, ReceiptExtraction
@@ -178,27 +178,53 @@ def rule_claim_window(ctx: Context) -> list[Reason]:
     return out
 
 
+def _names_a_product(text: str) -> bool:
+    """The text describes a lens or camera (focal range, mount or model code), not a filter or a bag."""
+    from pipeline.extract.products import parse_product
+
+    spec = parse_product(text)
+    # a lens name carries an aperture or a mount besides the focal length ("72mm" alone is a filter size)
+    return bool(spec.codes) or (spec.focal is not None and (spec.aperture is not None or spec.mount is not None))
+
+
+def _eligible(text: str, skus: tuple[Sku, ...]) -> bool:
+    from pipeline.match import sku_text_score
+
+    return any(sku_text_score(text, sku) >= 0.5 for sku in skus)
+
+
 def rule_sku(ctx: Context) -> list[Reason]:
+    """SKU_NOT_ELIGIBLE rejects only on positive evidence: a confidently read
+    receipt line, or the model the claimant typed, that names a lens or camera
+    matching none of the campaign's SKUs. Not finding the eligible line (a shop
+    abbreviation, an OCR misreading) is SKU_UNCERTAIN: review, never reject."""
     s, m = ctx.settings, ctx.sku
     ex = ctx.extraction
     if m is None or ex is None:
         return []
     clause = ctx.clause("SKU_NOT_ELIGIBLE")
-    ev = m.evidence
-    if not ex.product_lines and m.sku is None:
-        return []  # nothing readable: rule_required_fields asks for it
+    skus = ctx.campaign.skus
     if m.sku is None or m.score < s.sku_reject_score:
-        product = m.line_text or (ex.product_lines[0].raw if ex.product_lines else "unreadable")
-        lines_conf = max((f.confidence for f in ex.product_lines), default=0.0)
-        status = Status.REJECT if lines_conf >= s.accept_confidence else Status.REVIEW
-        return [reason("SKU_NOT_ELIGIBLE", field="product_model", clause=clause, evidence=ev, status=status,
-                       product=product)]
+        declared = ctx.claim.declared.product_model
+        ineligible = [fv for fv in ex.product_lines
+                      if fv.confidence >= s.accept_confidence and _names_a_product(fv.value)
+                      and not _eligible(fv.value, skus)]
+        if ineligible:
+            return [reason("SKU_NOT_ELIGIBLE", field="product_model", clause=clause, evidence=_ev(ineligible[0]),
+                           product=ineligible[0].value)]
+        if _names_a_product(declared) and not _eligible(declared, skus):
+            return [reason("SKU_NOT_ELIGIBLE", field="product_model", clause=clause, evidence=m.evidence,
+                           product=declared)]
+        if not ex.product_lines and m.sku is None:
+            return []  # nothing readable: rule_required_fields asks for it
+        return [reason("SKU_UNCERTAIN", field="product_model", clause=clause, evidence=m.evidence,
+                       detail="no receipt line matches an eligible product")]
     out = []
     if m.score < s.sku_accept_score or (m.runner_up is not None and m.score - m.runner_up_score < s.sku_margin):
         detail = f"best {m.sku.sku} at {m.score:.2f}"
         if m.runner_up is not None:
             detail += f", next {m.runner_up.sku} at {m.runner_up_score:.2f}"
-        out.append(reason("SKU_UNCERTAIN", field="product_model", clause=clause, evidence=ev, detail=detail))
+        out.append(reason("SKU_UNCERTAIN", field="product_model", clause=clause, evidence=m.evidence, detail=detail))
     return out
 
 

@@ -183,7 +183,7 @@ def test_document_kind(request, kind, campaign_name, flagged):
 
 @pytest.mark.parametrize(
     ("score", "expected"),
-    [(0.95, []), (0.80, []), (0.79, ["SKU_UNCERTAIN"]), (0.45, ["SKU_UNCERTAIN"]), (0.44, ["SKU_NOT_ELIGIBLE"])],
+    [(0.95, []), (0.80, []), (0.79, ["SKU_UNCERTAIN"]), (0.45, ["SKU_UNCERTAIN"]), (0.44, ["SKU_UNCERTAIN"])],
 )
 def test_sku_score_thresholds(sigma, score, expected):
     assert codes(rules.rule_sku(ctx(sigma, sku_score=score))) == expected
@@ -196,11 +196,19 @@ def test_sku_close_runner_up_is_ambiguous(sigma):
     assert codes(rules.rule_sku(c)) == ["SKU_UNCERTAIN"]
 
 
-def test_sku_not_eligible_rejects_only_when_the_line_was_read_well(sigma):
-    sure = ctx(sigma, sku_score=0.2)
-    unsure = ctx(sigma, sku_score=0.2, extraction=good_extraction(product_lines=(fv("product_line", "S1gma ?", 0.4),)))
-    assert rules.rule_sku(sure)[0].status == Status.REJECT
-    assert rules.rule_sku(unsure)[0].status == Status.REVIEW
+@pytest.mark.parametrize(
+    ("line", "conf", "declared", "expected", "status"),
+    [("Sigma 105mm F2.8 DG DN Macro Art Sony-E", 0.95, "85MM F/1.4 DG DN ART SONY E/FE", "SKU_NOT_ELIGIBLE", Status.REJECT),
+     ("Sigma 105mm F2.8 DG DN Macro Art Sony-E", 0.50, "85MM F/1.4 DG DN ART SONY E/FE", "SKU_UNCERTAIN", Status.REVIEW),
+     ("Hoya UV-filter 72mm 599,00", 0.95, "85MM F/1.4 DG DN ART SONY E/FE", "SKU_UNCERTAIN", Status.REVIEW),
+     ("Hoya UV-filter 72mm 599,00", 0.95, "SIGMA 105MM F2.8 DG DN MACRO ART", "SKU_NOT_ELIGIBLE", Status.REJECT)],
+    ids=["ineligible-lens-read-well", "ineligible-lens-read-poorly", "only-a-filter-read", "declared-ineligible"],
+)
+def test_sku_not_eligible_needs_positive_evidence(sigma, line, conf, declared, expected, status):
+    c = ctx(sigma, sku_score=0.2, claim_over={"declared": {"product_model": declared}},
+            extraction=good_extraction(product_lines=(fv("product_line", line, conf),)))
+    reasons = rules.rule_sku(c)
+    assert codes(reasons) == [expected] and reasons[0].status == status
 
 
 def test_excluded_channel_rejects(sigma):
@@ -296,7 +304,8 @@ def test_payout_account(request, campaign_name, iban, expected):
 
 def test_every_reason_cites_a_clause_for_campaign_rules(sigma):
     ex = good_extraction(purchase_date=fv("purchase_date", "2022-12-03"), condition_flags=(fv("condition", "demo"),),
-                         buyer_vat=fv("buyer_vat", "DK44125242"))
+                         buyer_vat=fv("buyer_vat", "DK44125242"),
+                         product_lines=(fv("product_line", "Sigma 105mm F2.8 DG DN Macro Art Sony-E"),))
     c = ctx(sigma, extraction=ex, claim_over={"declared": {"purchase_date": "2022-12-03"}}, sku_score=0.2)
     reasons = rules.apply_rules(c)
     campaign_codes = {"PURCHASE_OUTSIDE_WINDOW", "PRODUCT_NOT_NEW", "BUYER_IS_BUSINESS", "SKU_NOT_ELIGIBLE"}

@@ -13,7 +13,6 @@ the number of workers.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import random
 import re
@@ -35,7 +34,7 @@ from pipeline.samples.fonts import available_handwriting
 from pipeline.samples.labels import label_photo
 from pipeline.samples.layouts import DATE_STYLES, DocSpec, Shop, format_date, render_image, render_webshop_pdf
 from pipeline.samples.receipts import Line
-from pipeline.samples.scenarios import make_iban
+from pipeline.samples.scenarios import dump_json, make_iban
 
 FORMAT_VERSION = 1
 SIGMA, SONY_NO, SONY_RO = "sigma-dk-autumn-2022", "sony-no-refusjon-2022", "sony-ro-cashback-2018"
@@ -805,14 +804,12 @@ def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
         "receipt": truth_receipt,
         "serial_photo": truth_label,
     }
-    _dump(folder / "claim.json", claim)
-    _dump(folder / "expected.json", expected)
-    _dump(folder / "truth.json", truth)
+    dump_json(folder / "claim.json", claim)
+    dump_json(folder / "expected.json", expected)
+    dump_json(folder / "truth.json", truth)
     return folder
 
 
-def _dump(path: Path, data) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _build_star(args) -> str:

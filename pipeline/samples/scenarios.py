@@ -471,14 +471,15 @@ def build(sc: Scenario, out_dir: Path, *, seed: int = 2022) -> Path:
         "receipt": truth_receipt,
         "serial_photo": truth_label,
     }
-    _dump(folder / "claim.json", claim)
-    _dump(folder / "expected.json", expected)
-    _dump(folder / "truth.json", truth)
+    dump_json(folder / "claim.json", claim)
+    dump_json(folder / "expected.json", expected)
+    dump_json(folder / "truth.json", truth)
     return folder
 
 
-def _dump(path: Path, data) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def dump_json(path: Path, data) -> None:
+    """Label files: UTF-8, indented, one trailing newline (dates and decimals as strings)."""
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def generate(out_dir: Path, *, seed: int = 2022, only: tuple[str, ...] | None = None) -> list[Path]:

@@ -28,6 +28,8 @@ campaigns_app = typer.Typer(no_args_is_help=True, help="List and check campaign 
 samples_app = typer.Typer(no_args_is_help=True, help="Sample claims.")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(samples_app, name="samples")
+claims_app = typer.Typer(no_args_is_help=True, help="Claims in the claims store (CLAIMCHECK_DATABASE_URL).")
+app.add_typer(claims_app, name="claims")
 
 log = logging.getLogger("claimcheck")
 
@@ -203,6 +205,42 @@ _register_eval()
 def schema() -> None:
     """Print the JSON Schema of claim.json."""
     typer.echo(json.dumps(Claim.model_json_schema(), indent=2))
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from pipeline.settings import Settings
+    from pipeline.store import Store, default_url
+
+    store = Store(Settings().database_url or default_url())
+    store.migrate()
+    return store
+
+
+@claims_app.command("history")
+def claims_history(claim_id: str) -> None:
+    """Every verdict the claim has had, oldest first (JSON lines)."""
+    with _store() as store:
+        history = store.verdict_history(claim_id)
+    if not history:
+        raise ClaimInputError(f"no verdicts for claim {claim_id} in the claims store")
+    for v in history:
+        typer.echo(v.model_dump_json())
+
+
+@claims_app.command("mark-fraud")
+def claims_mark_fraud(
+    claim_id: str,
+    note: Annotated[str, typer.Option(help="for handlers; keep personal data out of it")] = "",
+) -> None:
+    """Mark a claim as judged fraudulent: the claimant's later claims go to review (SIGMA 15 (iii))."""
+    from pipeline.store import StoreError
+
+    try:
+        with _store() as store:
+            store.mark_fraud(claim_id, note)
+    except StoreError as exc:
+        raise ClaimInputError(exc.message) from None
+    typer.echo(f"claim {claim_id} marked as fraudulent")
 
 
 @campaigns_app.command("list")

@@ -67,3 +67,22 @@ def test_screen_explain_shows_reasons_with_clause(make_claim):
     res = runner.invoke(app, ["screen", str(a), "--workers", "1", "--explain", "--no-store"])
     assert res.exit_code == 0, res.output
     assert "FILE_EMPTY" in res.stdout and "(0 bytes)" in res.stdout and "reply by" in res.stdout
+
+
+def test_claims_history_and_mark_fraud_then_next_claim_is_held(make_claim):
+    from models.verdict import Status
+    from pipeline.screen import screen_claim
+
+    same = {"name": "Test Person", "email": "held@example.com", "country": "DK", "bank": {}}
+    first = make_claim({"receipt.jpg": b""}, files={"receipt": "receipt.jpg"}, claimant=same,
+                       declared={"serial_number": "60000001"})
+    screen_claim(first)
+    res = runner.invoke(app, ["claims", "history", first.name])
+    assert res.exit_code == 0 and json.loads(res.stdout.splitlines()[0])["claim_id"] == first.name
+    res = runner.invoke(app, ["claims", "mark-fraud", first.name, "--note", "altered date"])
+    assert res.exit_code == 0, res.output
+    later = make_claim({"receipt.jpg": b""}, files={"receipt": "receipt.jpg"}, claimant=same,
+                       declared={"serial_number": "60000002"}, submitted_at="2022-10-25T10:00:00+02:00")
+    v = screen_claim(later)
+    assert "CLAIMANT_PRIOR_FRAUD" in v.codes and v.status in (Status.REVIEW, Status.INCOMPLETE)
+    assert runner.invoke(app, ["claims", "mark-fraud", "no-such-claim"]).exit_code != 0

@@ -85,8 +85,10 @@ class Screening:
 # --- stages ------------------------------------------------------------------
 
 def stage_load(s: Screening) -> Screening:
+    from pipeline.intake import load_claim
+
     try:
-        claim = load_claim_cached(s.claim_dir)
+        claim = load_claim(s.claim_dir)
     except ClaimInputError as exc:
         return s.add(reason("CLAIM_INVALID", detail=exc.message), stop=True)
     try:
@@ -94,12 +96,6 @@ def stage_load(s: Screening) -> Screening:
     except ClaimcheckError as exc:
         return s.add(reason("CAMPAIGN_UNKNOWN", detail=exc.message), claim=claim, stop=True)
     return dataclasses.replace(s, claim=claim, campaign=campaign)
-
-
-def load_claim_cached(claim_dir: Path) -> Claim:
-    from pipeline.intake import load_claim
-
-    return load_claim(claim_dir)
 
 
 def stage_check_files(s: Screening) -> Screening:

@@ -20,7 +20,17 @@ from pathlib import Path
 from PIL import ImageDraw
 
 from pipeline.samples.fonts import font
-from pipeline.samples.receipts import BLACK_PEN, BLUE_PEN, INK, THERMAL_INK, Line, Page, _thermal_fade, handwrite
+from pipeline.samples.receipts import (
+    BLACK_PEN,
+    BLUE_PEN,
+    INK,
+    THERMAL_INK,
+    Line,
+    Page,
+    PricedLines,
+    _thermal_fade,
+    handwrite,
+)
 
 # ------------------------------------------------------------------ wording
 
@@ -124,7 +134,7 @@ class Shop:
 
 
 @dataclass
-class DocSpec:
+class DocSpec(PricedLines):
     layout: str
     lang: str
     shop: Shop
@@ -145,14 +155,6 @@ class DocSpec:
     hand_place: str = "tail"
     extra: dict = field(default_factory=dict)
 
-    @property
-    def total(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines), Decimal("0"))
-
-    @property
-    def vat_amount(self) -> Decimal:
-        r = self.vat_rate / Decimal(100)
-        return (self.total * r / (1 + r)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
     @property
     def date_text(self) -> str:

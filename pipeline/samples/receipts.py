@@ -55,8 +55,25 @@ class Line:
         return self.price * self.qty
 
 
+class PricedLines:
+    """The arithmetic of a document's lines, shared by every receipt spec:
+    the total and the VAT it includes at the document's rate."""
+
+    lines: list[Line]
+    vat_rate: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return sum((ln.amount for ln in self.lines), Decimal("0"))
+
+    @property
+    def vat_amount(self) -> Decimal:
+        r = self.vat_rate / Decimal(100)
+        return (self.total * r / (1 + r)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 @dataclass
-class ReceiptSpec:
+class ReceiptSpec(PricedLines):
     layout: str  # till | invoice | order_confirmation | amazon | bon_fiscal | pdf_invoice
     lang: str  # da | no | ro | de
     shop: Shop
@@ -74,14 +91,6 @@ class ReceiptSpec:
     order_number: str | None = None
     extra: dict = field(default_factory=dict)
 
-    @property
-    def total(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines), Decimal("0"))
-
-    @property
-    def vat_amount(self) -> Decimal:
-        r = self.vat_rate / Decimal(100)
-        return (self.total * r / (1 + r)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def money(v: Decimal, style: str) -> str:

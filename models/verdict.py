@@ -10,6 +10,7 @@ from pydantic import Field
 
 from models.base import Record
 from models.fields import Evidence, FieldValue
+from models.forensics import Signal
 
 
 class Status(StrEnum):
@@ -46,6 +47,7 @@ class Verdict(Record):
     payment_due: dt.date | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)  # what was read, with evidence
     match_scores: dict[str, float] = Field(default_factory=dict)  # reseller, reseller_name, sku: 0..1
+    signals: tuple[Signal, ...] = ()  # forensic findings (altered or re-submitted receipt), strongest first
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage
     screened_at: dt.datetime
     pipeline_version: str = ""

@@ -95,6 +95,11 @@ def _print_explain(verdicts: list[Verdict]) -> None:
                           highlight=False)
         if not v.reasons:
             console.print("  every check passed")
+        shown = [g for g in v.signals if g.flagged or g.score >= g.threshold / 2][:4]
+        for g in shown:
+            other = f", other claim {g.other_claim}" if g.other_claim else ""
+            console.print(f"  [dim]signal {g.detector} {g.score:.2f} (flags at {g.threshold:.2f}{other}): "
+                          f"{escape(g.message)}[/]", highlight=False)
 
 
 def _write_verdict(out_dir: Path, v: Verdict) -> Path:
@@ -104,6 +109,23 @@ def _write_verdict(out_dir: Path, v: Verdict) -> Path:
     tmp.write_text(v.model_dump_json(indent=2))
     tmp.replace(path)
     return path
+
+
+def _annotate(dirs: list[Path], verdicts: list[Verdict], out_dir: Path) -> None:
+    """Receipt images with the evidence drawn, for every claim that is not a plain approval."""
+    from pipeline.errors import ClaimInputError
+    from pipeline.forensics.annotate import annotate_claim
+    from pipeline.intake import load_claim
+
+    by_id: dict[str, Path] = {}
+    for d in dirs:
+        try:
+            by_id[load_claim(d).claim_id] = d
+        except ClaimInputError:
+            by_id.setdefault(d.name, d)
+    for v in verdicts:
+        if v.claim_id in by_id and (v.status != Status.APPROVE or any(g.flagged for g in v.signals)):
+            annotate_claim(by_id[v.claim_id], v, out_dir)
 
 
 @app.command()
@@ -116,6 +138,7 @@ def screen(
     explain: Annotated[bool, typer.Option(help="after the table, each claim's reasons with clause and evidence")] = False,
     store: Annotated[bool, typer.Option(help="remember claims in the claims store (CLAIMCHECK_DATABASE_URL)")] = True,
     keep_images: Annotated[Path | None, typer.Option(help="keep preprocessed images here (evidence boxes refer to them)")] = None,
+    annotate: Annotated[Path | None, typer.Option(help="write each flagged receipt here with its evidence and forensic regions drawn")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Screen claims and print their verdicts."""
@@ -139,6 +162,8 @@ def screen(
         if progress is not None:
             progress.close()
     verdicts.sort(key=lambda v: v.claim_id)
+    if annotate is not None:
+        _annotate(dirs, verdicts, annotate)
     if not as_json:
         _print_table(verdicts)
         if explain:
@@ -156,6 +181,7 @@ def extract(
     languages: Annotated[str, typer.Option(help="tesseract languages, e.g. eng+dan")] = "eng",
     engine: Annotated[str, typer.Option(help="tesseract or rapidocr")] = "tesseract",
     workers: Annotated[int, typer.Option(help="processes (default: one per core)")] = 0,
+    forensics: Annotated[bool, typer.Option(help="also run the receipt forensics (signals in the output)")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Extract the fields of loose receipts: one JSON line per input, naming its file."""
@@ -167,7 +193,8 @@ def extract(
     paths: list[Path] = []
     for f in files:
         paths.extend(sorted(p for p in f.iterdir() if p.is_file()) if f.is_dir() else [f])
-    job = ExtractJob(country=country, languages=tuple(languages.split("+")), engine=engine, names=names)
+    job = ExtractJob(country=country, languages=tuple(languages.split("+")), engine=engine, names=names,
+                     forensics=forensics)
     progress = RichProgress(len(paths), "extracting") if len(paths) > 1 and sys.stderr.isatty() else None
     try:
         for line in extract_many(paths, job, workers=workers or default_workers(), progress=progress):

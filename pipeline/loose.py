@@ -28,6 +28,7 @@ class ExtractJob:
     languages: tuple[str, ...] = ("eng",)
     engine: str = "tesseract"
     names: tuple[str, ...] | None = None
+    forensics: bool = False  # also run the receipt forensics (signals in the output)
 
 
 def load_reseller_names(path: Path) -> tuple[str, ...]:
@@ -77,6 +78,13 @@ def extract_file(path: Path, job: ExtractJob) -> dict[str, object]:
             fields["reseller_match"] = {"value": m.name, "confidence": round(m.score, 4)}
     out["fields"] = fields
     timings["extract"] = round(time.perf_counter() - t, 4)
+    if job.forensics:
+        from pipeline.forensics import ForensicInput, run_detectors
+
+        t = time.perf_counter()
+        signals, _ = run_detectors(ForensicInput(file=info, doc=doc, extraction=ex))
+        out["signals"] = [g.model_dump(mode="json") for g in signals]
+        timings["forensics"] = round(time.perf_counter() - t, 4)
     timings["total"] = round(time.perf_counter() - t0, 4)
     out["timings"] = timings
     return out

@@ -53,6 +53,10 @@ CATALOGUE: dict[str, tuple[Status, str]] = {
     "SERIAL_ALREADY_CLAIMED": (V, "The serial number was already claimed in claim {other} ({campaign})."),
     "CLAIMANT_LIMIT_REACHED": (R, "This claimant already has {count} claims in the campaign; the terms allow {limit}."),
     "CLAIMANT_PRIOR_FRAUD": (V, "This claimant made a claim judged fraudulent before ({other})."),
+    # forensics: never a rejection on their own (a handler judges a changed receipt)
+    "RECEIPT_ALTERED_SUSPECTED": (V, "The receipt shows signs of alteration: {detail}."),
+    "RECEIPT_INCONSISTENT": (V, "What the receipt prints does not add up: {detail}."),
+    "RECEIPT_DUPLICATE": (V, "The same receipt was already submitted in claim {other} ({detail})."),
     "INTERNAL_ERROR": (V, "The pre-screen failed on this claim ({detail}); a handler must check it by hand."),
 }
 

@@ -30,3 +30,5 @@ class Settings(BaseSettings):
     sku_reject_score: float = 0.45
     sku_margin: float = 0.08  # a winner this close to the runner-up is ambiguous
     serial_max_distance: int = 0  # edit distance allowed between two readings of a serial
+    # receipt forensics (altered or re-submitted receipts): flags for review, never rejects
+    forensics: bool = True

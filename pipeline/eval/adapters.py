@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.eval.metrics import FieldRecord, norm_text, outcome, same
+from pipeline.eval.tamper import TamperObs
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class DocScore:
     maxrss_kb: int | None = None
     pid: int | None = None
     error: str | None = None
+    tamper: TamperObs | None = None  # forensic signals vs whether the receipt was altered
 
 
 @dataclass
@@ -162,6 +164,10 @@ def load_sroie(root: Path, *, limit: int = 0, resellers: Path | None = None) -> 
     resellers = resellers or (root / "companies.txt" if (root / "companies.txt").is_file() else None)
     names = load_reseller_names(resellers) if resellers else ()
     has_transcripts = (root / "ocr_lines").is_dir()
+    # a forged set (scripts/forge_sroie.py) lists its forgeries; every other image is genuine
+    forgeries: dict[str, Any] = {}
+    if (root / "forgeries.json").is_file():
+        forgeries = json.loads((root / "forgeries.json").read_text(encoding="utf-8")).get("forgeries") or {}
     items = []
     for img in images:
         truth: dict[str, Any] = {}
@@ -176,8 +182,10 @@ def load_sroie(root: Path, *, limit: int = 0, resellers: Path | None = None) -> 
             lines = _read_transcript(tpath)
             truth["gst_numbers"] = sroie_gst_numbers(lines)
             truth["transcript_digits"] = re.sub(r"\D", " ", " ".join(lines))
+        alts = forgeries.get(img.stem)
+        truth["alterations"] = alts if isinstance(alts, list) else [alts] if isinstance(alts, dict) else []
         items.append(Item(id=img.stem, path=img, truth=truth, problem=problem))
-    job = ExtractJob(country=None, languages=("eng",), names=tuple(names) or None)
+    job = ExtractJob(country=None, languages=("eng",), names=tuple(names) or None, forensics=True)
     fields = ("company", "date", "total") + (("gst_number",) if has_transcripts else ())
     notes = {
         "company": ("closed-list match (reseller_match) against " + (resellers.name if resellers else "nothing")
@@ -232,8 +240,11 @@ def _score_sroie(item: Item, res: dict[str, Any], fields: tuple[str, ...], has_n
         note = "" if not gd or ok else ("printed elsewhere in the transcript" if gd in t.get("transcript_digits", "")
                                         else "not in the transcript")
         recs.append(_record(item.id, "gst_number", exp, g, gconf, ok, note))
+    alterations = t.get("alterations") or []
+    tamper = TamperObs.from_signals(bool(alterations), [str(a.get("type")) for a in alterations if isinstance(a, dict)],
+                                    res.get("signals") or [])
     return DocScore(records=recs, timings=dict(res.get("timings") or {}),
-                    match=(cconf if company is not None else None, ok_company(recs)), **usage)
+                    match=(cconf if company is not None else None, ok_company(recs)), tamper=tamper, **usage)
 
 
 def ok_company(recs: list[FieldRecord]) -> bool:
@@ -412,7 +423,14 @@ def _score_claim(item: Item, res: dict[str, Any]) -> DocScore:
     score = match.get("score") if match else None
     right = truth_reseller is not None and match.get("id") == truth_reseller
     timings = {k: float(x) for k, x in (v.get("timings") or {}).items()}
-    timings["total"] = round(sum(timings.values()), 4)
+    forensic = sum(x for k, x in timings.items() if k.startswith("forensics."))
+    timings = {k: x for k, x in timings.items() if not k.startswith("forensics.")}
+    if forensic:
+        timings["forensics"] = round(forensic, 4)
+    timings["total"] = round(sum(x for k, x in timings.items()), 4)
+    alterations = item.truth.get("alterations") or []
+    tamper = TamperObs.from_signals(bool(alterations), [str(a.get("type")) for a in alterations if isinstance(a, dict)],
+                                    v.get("signals") or [])
     return DocScore(records=recs, timings=timings,
                     status=(exp_status, str(v.get("status"))),
-                    match=(score if match.get("id") else None, right), **usage)
+                    match=(score if match.get("id") else None, right), tamper=tamper, **usage)

@@ -25,6 +25,7 @@ from pipeline.eval.metrics import (
     sweep,
     timing_stats,
 )
+from pipeline.eval.tamper import tamper_summary
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ def build_summary(docs: Mapping[str, DocScore], *, fields: Sequence[str], field_
                           "fields": {r.field: r.outcome for r in d.records}} for k, d in sorted(docs.items())},
         "wrong": [_err_row(r) for r in wrong],
     }
+    tamper = {k: d.tamper for k, d in docs.items() if d.tamper is not None}
+    if tamper:
+        summary["forensics"] = tamper_summary(tamper)
     return summary
 
 
@@ -223,6 +227,22 @@ def write_pngs(summary: Mapping[str, Any], out: Path) -> list[str]:
         ax.set_title(sw.get("score", "match score") + " sweep")
         ax.legend(fontsize=8)
         save(fig, "sweep.png")
+    fz = summary.get("forensics")
+    if fz and fz.get("altered") and fz.get("genuine"):
+        fig, ax = plt.subplots(figsize=(5.5, 4.6))
+        curves = [("any alteration signal", fz["roc"], "k", 2.2)]
+        curves += [(d, v["roc"], None, 1.0) for d, v in fz["per_signal"].items() if v.get("family") != "duplicate"]
+        for name, r, colour, width in curves:
+            pts = [(p["fpr"], p["tpr"]) for p in r["points"] if p["fpr"] is not None and p["tpr"] is not None]
+            pts = sorted(set(pts + [(0.0, 0.0), (1.0, 1.0)]))
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], drawstyle="steps-post", color=colour, lw=width,
+                    label=f"{name} (AUC {_fmt(r['auc'])})")
+        ax.plot([0, 1], [0, 1], ":", color="#999")
+        ax.set_xlabel("false-alarm rate (genuine receipts flagged)")
+        ax.set_ylabel("detection rate (altered receipts flagged)")
+        ax.set_title("forensic signals: ROC")
+        ax.legend(fontsize=7, loc="lower right")
+        save(fig, "roc.png")
     return written
 
 
@@ -307,6 +327,23 @@ def render_html(summary: Mapping[str, Any], pngs: Sequence[str]) -> str:
                              for r in sw["rows"]]))
         if "sweep.png" in pngs:
             parts.append('<img src="sweep.png" alt="sweep">')
+    fz = summary.get("forensics")
+    if fz:
+        parts.append(f"<h2>Forensics: altered and genuine receipts</h2><p>{fz['altered']} altered, {fz['genuine']} "
+                     f"genuine. Flagged (any alteration signal at its threshold): {fz['detected']} altered "
+                     f"(detection {_fmt(fz['detection_rate'])}), {fz['false_alarms']} genuine (false alarms "
+                     f"{_fmt(fz['false_alarm_rate'])}); ROC AUC {_fmt(fz['roc']['auc'])}.</p>")
+        parts.append(_table(["alteration type", "n", "flagged", "detection", "flagged by"],
+                            [[t, v["n"], v["detected"], v["detection_rate"], json.dumps(v["by_signal"])]
+                             for t, v in fz["per_type"].items()]))
+        parts.append(_table(["signal", "family", "altered flagged", "detection", "genuine flagged", "false alarms",
+                             "AUC"],
+                            [[d, v["family"], v["detected"], v["detection_rate"], v["false_alarms"],
+                              v["false_alarm_rate"], v["roc"]["auc"]] for d, v in fz["per_signal"].items()]))
+        if "roc.png" in pngs:
+            parts.append('<img src="roc.png" alt="ROC of the forensic signals">')
+        parts.append(f"<p>Missed: {html.escape(', '.join(fz['missed_documents']) or 'none')}. False alarms: "
+                     f"{html.escape(', '.join(fz['false_alarm_documents']) or 'none')}.</p>")
     wrong = summary.get("wrong", [])
     parts.append(f"<h2>Every wrong field ({len(wrong)})</h2>")
     parts.append(_table(list(ERROR_COLUMNS), [[r.get(k) for k in ERROR_COLUMNS] for r in wrong]))
@@ -353,6 +390,11 @@ def headline(summary: Mapping[str, Any]) -> str:
         lines.append(f"  {sw.get('score')}: recommended cut-off {_fmt(sw.get('recommended'))}")
     for k, v in summary.get("unlabelled", {}).items():
         lines.append(f"  {k} (unlabelled): found {v.get('found')} of {v.get('documents')} ({v.get('check')})")
+    fz = summary.get("forensics")
+    if fz:
+        lines.append(f"  forensics: {fz['detected']} of {fz['altered']} altered flagged ({_fmt(fz['detection_rate'])}), "
+                     f"{fz['false_alarms']} of {fz['genuine']} genuine ({_fmt(fz['false_alarm_rate'])}), "
+                     f"AUC {_fmt(fz['roc']['auc'])}")
     t = summary.get("timings", {})
     if "total" in t:
         lines.append(f"  seconds per document: median {t['total']['median']}, p90 {t['total']['p90']}")

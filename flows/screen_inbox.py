@@ -47,6 +47,20 @@ def write_verdict(out: Path, name: str, verdict: Verdict) -> Path:
     return path
 
 
+def write_evidence(out: Path, claim_dir: Path, verdict: Verdict) -> list[Path]:
+    """For a claim a handler will look at (not a plain approval), the receipt with its
+    evidence and forensic regions drawn, in `<out>/evidence/`. Never fails the claim."""
+    if verdict.status.value == "approve" and not any(g.flagged for g in verdict.signals):
+        return []
+    try:
+        from pipeline.forensics.annotate import annotate_claim
+
+        return annotate_claim(claim_dir, verdict, out / "evidence")
+    except Exception as exc:  # noqa: BLE001 - the verdict matters more than its picture
+        log.warning("claim %s: evidence image not written: %s", claim_dir.name, type(exc).__name__)
+        return []
+
+
 @task(name="screen-claim", retries=0)
 def screen_claim_task(claim_dir: str, out: str) -> dict[str, object]:
     path = Path(claim_dir)
@@ -55,6 +69,7 @@ def screen_claim_task(claim_dir: str, out: str) -> dict[str, object]:
     except Exception as exc:  # noqa: BLE001 - recorded as the claim's verdict
         log.error("claim %s failed: %s", path.name, type(exc).__name__)
         verdict = error_verdict(path, f"{type(exc).__name__} while screening")
+    write_evidence(Path(out), path, verdict)
     write_verdict(Path(out), path.name, verdict)
     return {"claim": path.name, "status": verdict.status.value, "codes": verdict.codes}
 

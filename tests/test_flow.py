@@ -77,3 +77,24 @@ def test_deployment_definition_has_a_schedule():
     dep = build_deployment()
     assert dep.name == "claimcheck-inbox-every-5-min" and INTERVAL_SECONDS == 300
     assert dep.schedules and dep.parameters["rescreen"] is False
+
+
+def test_evidence_image_for_flagged_claims_only(make_claim, tmp_path):
+    import datetime as dt
+
+    from flows.screen_inbox import write_evidence
+    from models.documents import Box
+    from models.forensics import Region, Signal, SignalFamily
+    from models.verdict import Status, Verdict
+
+    d = make_claim({"receipt.png": badfiles.png_bytes()}, files={"receipt": "receipt.png"})
+    cid = json.loads((d / "claim.json").read_text())["claim_id"]
+    now = dt.datetime.now(dt.UTC)
+    flagged = Signal(detector="image.x", family=SignalFamily.IMAGE, score=0.9, threshold=0.5, message="m",
+                     regions=(Region(box=Box(x0=1, y0=1, x1=5, y1=5)),))
+    out = tmp_path / "out"
+    assert write_evidence(out, d, Verdict(claim_id=cid, status=Status.APPROVE, screened_at=now)) == []
+    written = write_evidence(out, d, Verdict(claim_id=cid, status=Status.APPROVE, screened_at=now, signals=(flagged,)))
+    assert [p.name for p in written] == [f"{cid}-receipt-p1.png"] and written[0].parent == out / "evidence"
+    broken = make_claim({"receipt.png": b"not a png"}, files={"receipt": "receipt.png"})
+    assert write_evidence(out, broken, Verdict(claim_id="b", status=Status.REVIEW, screened_at=now)) == []

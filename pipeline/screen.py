@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from models.campaign import Campaign
 from models.claim import Claim
 from models.documents import DocumentRole, DocumentText, FileInfo
-from models.fields import FieldValue, LabelExtraction, ReceiptExtraction
+from models.fields import Evidence, FieldValue, LabelExtraction, ReceiptExtraction
+from models.forensics import Signal, SignalFamily
 from models.match import ChannelHit, ResellerMatch, SkuMatch
 from models.verdict import Reason, Status, Verdict, worst
 from pipeline import __version__
@@ -74,6 +75,9 @@ class Screening:
     reseller: ResellerMatch | None = None
     sku: SkuMatch | None = None
     channels: tuple[ChannelHit, ...] = ()
+    signals: tuple[Signal, ...] = ()  # forensic findings, strongest first
+    fingerprint: object | None = None  # the receipt's fingerprint, recorded with the verdict
+    forensic_input: object | None = None  # the receipt as the detectors see it (images decoded once)
     reasons: tuple[Reason, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     stop: bool = False  # set when later stages cannot run (no claim, no campaign)
@@ -186,6 +190,57 @@ def stage_match(s: Screening) -> Screening:
     )
 
 
+def _forensic_input(s: Screening):  # noqa: ANN202 - ForensicInput, imported lazily
+    from pipeline.forensics import ForensicInput
+
+    if s.forensic_input is not None:
+        return s.forensic_input
+    info = s.files.get(DocumentRole.RECEIPT)
+    if info is None or not s.settings.forensics:
+        return None
+    return ForensicInput(file=info, doc=s.receipt, extraction=s.extraction, campaign=s.campaign,
+                         submitted_at=s.claim.submitted_at if s.claim is not None else None)
+
+
+def _signal_evidence(signals: list[Signal], limit: int = 6) -> tuple[Evidence, ...]:
+    out = []
+    for sig in signals:
+        for r in sig.regions:
+            out.append(Evidence(document="receipt", page=r.page, box=r.box, text=r.note or sig.detector))
+    return tuple(out[:limit])
+
+
+def _signal_detail(signals: list[Signal], limit: int = 3) -> str:
+    parts = [sig.message.rstrip(".") for sig in signals[:limit]]
+    more = len(signals) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+#: which reason a flagged signal of each family raises (all ask for review, none rejects)
+_FAMILY_REASON = {SignalFamily.METADATA: "RECEIPT_ALTERED_SUSPECTED", SignalFamily.IMAGE: "RECEIPT_ALTERED_SUSPECTED",
+                  SignalFamily.LAYOUT: "RECEIPT_ALTERED_SUSPECTED", SignalFamily.CONTENT: "RECEIPT_INCONSISTENT"}
+
+
+def stage_forensics(s: Screening) -> Screening:
+    """Signs that the receipt file was edited or what it prints does not add up.
+    Flagged signals become review reasons with their regions as evidence."""
+    from pipeline.forensics import run_detectors
+
+    inp = _forensic_input(s)
+    if inp is None:
+        return s
+    signals, timings = run_detectors(inp)
+    for name, secs in timings.items():
+        s.timings[f"forensics.{name}"] = secs
+    found: list[Reason] = []
+    for code in dict.fromkeys(_FAMILY_REASON.values()):
+        hits = [g for g in signals if g.flagged and _FAMILY_REASON.get(g.family) == code]
+        if hits:
+            found.append(reason(code, field="receipt", detail=_signal_detail(hits), evidence=_signal_evidence(hits),
+                                clause=s.campaign.clause(code) if s.campaign is not None else ""))
+    return s.add(*found, signals=tuple(signals), forensic_input=inp)
+
+
 def stage_rules(s: Screening) -> Screening:
     assert s.claim is not None and s.campaign is not None
     ctx = Context(claim=s.claim, campaign=s.campaign, settings=s.settings, receipt=s.receipt,
@@ -200,8 +255,22 @@ def stage_history(s: Screening) -> Screening:
     if s.store is None:
         return s
     assert s.claim is not None and s.campaign is not None
-    found = s.store.history(s.claim, s.campaign)
-    return s.add(*(r if r.clause else r.model_copy(update={"clause": s.campaign.clause(r.code)}) for r in found))
+    found = list(s.store.history(s.claim, s.campaign))
+    signals = s.signals
+    fp = None
+    inp = _forensic_input(s)
+    if inp is not None:
+        from pipeline.forensics.fingerprint import fingerprint
+
+        fp = fingerprint(inp)
+        dupes = sorted(s.store.find_duplicates(s.claim, s.campaign, fp), key=lambda g: -g.score)
+        hits = [g for g in dupes if g.flagged]
+        if hits:
+            found.append(reason("RECEIPT_DUPLICATE", field="receipt", other=hits[0].other_claim or "?",
+                                detail=_signal_detail(hits), evidence=_signal_evidence(hits)))
+        signals = tuple(sorted(signals + tuple(dupes), key=lambda g: (not g.flagged, -g.score)))
+    found = [r if r.clause else r.model_copy(update={"clause": s.campaign.clause(r.code)}) for r in found]
+    return s.add(*found, signals=signals, fingerprint=fp)
 
 
 Stage = Callable[[Screening], Screening]
@@ -213,6 +282,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("extract", stage_extract),
     ("read_label", stage_read_label),
     ("match", stage_match),
+    ("forensics", stage_forensics),
     ("rules", stage_rules),
     ("history", stage_history),
 )
@@ -271,7 +341,8 @@ def build_verdict(s: Screening) -> Verdict:
                 fields[f"label_{name}"] = fv
     claim_id = claim.claim_id if claim is not None else s.claim_dir.name
     return Verdict(claim_id=claim_id, campaign_id=c.id if c else (claim.campaign_id if claim else None),
-                   status=status, reasons=reasons, fields=fields, timings=dict(s.timings), screened_at=now,
+                   status=status, reasons=reasons, fields=fields, signals=s.signals, timings=dict(s.timings),
+                   screened_at=now,
                    pipeline_version=__version__, **out)  # type: ignore[arg-type]
 
 
@@ -283,7 +354,7 @@ def record_verdict(s: Screening, verdict: Verdict) -> Verdict:
         return verdict
     try:
         stored = s.store.record(s.claim, s.campaign, verdict, files=tuple(s.files.values()),
-                                serial=s.claim.declared.serial_number)
+                                serial=s.claim.declared.serial_number, fingerprint=s.fingerprint)
     except Exception as exc:  # noqa: BLE001 - the verdict must still come out
         log.error("claim %s: recording in the claims store failed: %s", s.claim_dir.name, type(exc).__name__)
         failed = reason("INTERNAL_ERROR", field="store", detail=f"{type(exc).__name__} while recording the claim")

@@ -223,7 +223,7 @@ def test_migration_creates_the_tables(db_url: str) -> None:
         assert not cols & {"email", "name", "iban", "bank_account"}
         assert {"sha256", "size", "role", "name"} <= {c["name"] for c in insp.get_columns("documents")}
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
             # the migration and tables.py describe the same schema
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []

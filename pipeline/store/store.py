@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from alembic import command
 from alembic.config import Config
@@ -38,11 +38,23 @@ from sqlalchemy.pool import StaticPool
 from models.campaign import Campaign
 from models.claim import Claim
 from models.documents import FileInfo
+from models.forensics import Signal, SignalFamily
 from models.verdict import Reason, Status, Verdict
 from pipeline.errors import ClaimcheckError
 from pipeline.reasons import reason
 from pipeline.store.identity import IdentityHashes, identity_hashes, normalise_serial, salt
-from pipeline.store.tables import ClaimRow, DocumentRow, FieldRow, SerialRow, VerdictRow
+from pipeline.store.tables import (
+    ClaimRow,
+    DocumentRow,
+    FieldRow,
+    FingerprintKeyRow,
+    FingerprintRow,
+    SerialRow,
+    VerdictRow,
+)
+
+if TYPE_CHECKING:
+    from pipeline.forensics.fingerprint import ReceiptFingerprint
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +62,9 @@ URL_ENV = "CLAIMCHECK_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 SQLITE_BUSY_TIMEOUT_S = 30
+#: duplicates: how many image candidates (sharing an LSH key) are verified, and how many are reported per kind
+DUPLICATE_CANDIDATES = 8
+DUPLICATE_REPORT = 3
 # Serialises `migrate()` across PostgreSQL workers starting together.
 _PG_MIGRATE_LOCK = 0x636C6D63  # "clmc"
 
@@ -256,7 +271,7 @@ class Store:
     # -- writing --------------------------------------------------------------
 
     def record(self, claim: Claim, campaign: Campaign, verdict: Verdict, *, files: Sequence[FileInfo] = (),
-               serial: str | None = None) -> Verdict:
+               serial: str | None = None, fingerprint: ReceiptFingerprint | None = None) -> Verdict:
         """Store a screening in one transaction and return the verdict as stored.
 
         The verdict is amended (a reason added, never removed) when the store
@@ -265,7 +280,9 @@ class Store:
         CLAIMANT_LIMIT_REACHED and reject when the claimant's limit was reached
         meanwhile (counted again under a per-claimant lock). A non-reject verdict
         registers the serial (a re-screened claim keeps its own registration);
-        a reject releases it."""
+        a reject releases it. `fingerprint` (the receipt's, from
+        pipeline.forensics.fingerprint) replaces the claim's stored one, so
+        later claims can find this receipt (`find_duplicates`)."""
         cid = claim.claim_id
         if verdict.claim_id != cid:
             raise StoreError(f"verdict is for claim {verdict.claim_id}, not {cid}")
@@ -317,6 +334,8 @@ class Store:
                                confidence=fv.confidence, field_json=fv.model_dump_json()))
             s.execute(update(ClaimRow).where(ClaimRow.claim_id == cid)
                       .values(current_seq=seq, current_status=verdict.status.value, updated_at=now))
+            if fingerprint is not None:
+                self._store_fingerprint(s, cid, campaign, fingerprint, now)
         log.debug("claim %s: recorded verdict %d (%s)", cid, seq, verdict.status.value)
         return verdict
 
@@ -355,6 +374,125 @@ class Store:
                 # (or, if they released it meanwhile, to try again)
                 continue
         raise StoreError(f"claim {cid}: could not register its serial (contention)")
+
+    # -- receipt duplicates -------------------------------------------------
+
+    def _store_fingerprint(self, s: Session, cid: str, campaign: Campaign, fp: ReceiptFingerprint,
+                           now: dt.datetime) -> None:
+        s.execute(delete(FingerprintKeyRow).where(FingerprintKeyRow.claim_id == cid))
+        s.execute(delete(FingerprintRow).where(FingerprintRow.claim_id == cid))
+        s.add(FingerprintRow(claim_id=cid, campaign_id=campaign.id, sha256=fp.sha256, content_key=fp.content_key,
+                             hashes=fp.hashes_hex(), features=fp.features, version=fp.version, recorded_at=now))
+        keys = fp.band_keys()
+        if keys:
+            s.flush()
+            s.execute(insert(FingerprintKeyRow), [{"key": k, "claim_id": cid} for k in keys])
+
+    def find_duplicates(self, claim: Claim, campaign: Campaign, fp: ReceiptFingerprint) -> list[Signal]:
+        """Other claims (any campaign; never this claim_id) with the same
+        receipt: the same file (duplicate.same_file), the same reseller +
+        receipt number + date (duplicate.same_receipt_number), or the same
+        receipt image re-saved, scaled, cropped or photographed again
+        (duplicate.same_image). Flagged signals only (file and receipt-number
+        matches earliest claim first, image matches strongest first, at most
+        DUPLICATE_REPORT of each), each with `other_claim` set.
+
+        Image look-up: claims sharing an LSH band key of a perceptual hash
+        (indexed), ranked by the closest hash, at most DUPLICATE_CANDIDATES
+        verified (pipeline.forensics.fingerprint.verify)."""
+        from pipeline.forensics.fingerprint import (
+            SAME_IMAGE_THRESHOLD,
+            hamming,
+            parse_hashes,
+            unpack_features,
+            verify,
+        )
+
+        cid = claim.claim_id
+        out: list[Signal] = []
+        with self._tx() as s:
+            same_file = s.execute(
+                select(DocumentRow.claim_id, func.min(ClaimRow.submitted_at))
+                .join(ClaimRow, ClaimRow.claim_id == DocumentRow.claim_id)
+                .where(DocumentRow.sha256 == fp.sha256, DocumentRow.claim_id != cid)
+                .group_by(DocumentRow.claim_id).order_by(func.min(ClaimRow.submitted_at), DocumentRow.claim_id)
+                .limit(DUPLICATE_REPORT)
+            ).all()
+            fp_file = s.execute(
+                select(FingerprintRow.claim_id).where(FingerprintRow.sha256 == fp.sha256, FingerprintRow.claim_id != cid)
+                .order_by(FingerprintRow.recorded_at, FingerprintRow.claim_id).limit(DUPLICATE_REPORT)
+            ).scalars().all()
+            files = list(dict.fromkeys([r[0] for r in same_file] + list(fp_file)))[:DUPLICATE_REPORT]
+            for other in files:
+                out.append(Signal(
+                    detector="duplicate.same_file", family=SignalFamily.DUPLICATE, score=1.0, threshold=1.0,
+                    other_claim=other, field=None,
+                    message=f"The receipt is the same file (identical bytes) as a file of claim {other}."))
+            reported = set(files)
+
+            if fp.content_key:
+                rows = s.execute(
+                    select(FingerprintRow.claim_id).where(FingerprintRow.content_key == fp.content_key,
+                                                          FingerprintRow.claim_id != cid)
+                    .order_by(FingerprintRow.recorded_at, FingerprintRow.claim_id).limit(DUPLICATE_REPORT)
+                ).scalars().all()
+                for other in rows:
+                    out.append(Signal(
+                        detector="duplicate.same_receipt_number", family=SignalFamily.DUPLICATE, score=1.0,
+                        threshold=1.0, other_claim=other, field="receipt_number",
+                        message=(f"Claim {other} has a receipt from the same reseller with the same receipt "
+                                 "number and purchase date.")))
+
+            keys = fp.band_keys(query=True)
+            if fp.image is None or fp.features is None or not keys:
+                return out
+            hits: dict[str, int] = {}
+            for i in range(0, len(keys), 500):
+                for other, n in s.execute(
+                    select(FingerprintKeyRow.claim_id, func.count())
+                    .where(FingerprintKeyRow.key.in_(keys[i:i + 500]), FingerprintKeyRow.claim_id != cid)
+                    .group_by(FingerprintKeyRow.claim_id)
+                ).all():
+                    hits[other] = hits.get(other, 0) + int(n)
+            cands = sorted((c for c in hits if c not in reported), key=lambda c: (-hits[c], c))
+            if not cands:
+                return out
+            # rank by the closest perceptual hash of the same kind (any rotation of the query)
+            hash_rows = s.execute(select(FingerprintRow.claim_id, FingerprintRow.hashes)
+                             .where(FingerprintRow.claim_id.in_(cands[:2000]))).all()
+            q_by_kind: dict[str, list[int]] = {}
+            for kind, h in fp.query_hashes or fp.hashes:
+                q_by_kind.setdefault(kind, []).append(h)
+            ranked = []
+            for other, text_ in hash_rows:
+                best = min((hamming(h, q) for kind, h in parse_hashes(text_) for q in q_by_kind.get(kind, ())),
+                           default=64)
+                ranked.append((best, -hits[other], other))
+            ranked.sort()
+            top = [other for _, _, other in ranked[:DUPLICATE_CANDIDATES]]
+            feats = {r[0]: r[1] for r in s.execute(select(FingerprintRow.claim_id, FingerprintRow.features)
+                                                   .where(FingerprintRow.claim_id.in_(top))).all()}
+        qf = unpack_features(fp.features)
+        found = []
+        for other in top:
+            blob = feats.get(other)
+            if not blob:
+                continue
+            try:
+                score, detail = verify(fp.image, qf, unpack_features(blob))
+            except Exception as exc:  # noqa: BLE001 - a bad stored blob must not stop the claim
+                log.warning("duplicate check against claim %s failed: %s", other, type(exc).__name__)
+                continue
+            if score >= SAME_IMAGE_THRESHOLD:
+                found.append((score, other, detail))
+        found.sort(key=lambda x: -x[0])
+        for score, other, detail in found[:DUPLICATE_REPORT]:
+            out.append(Signal(
+                detector="duplicate.same_image", family=SignalFamily.DUPLICATE, score=round(score, 4),
+                threshold=SAME_IMAGE_THRESHOLD, other_claim=other, detail=dict(detail),
+                message=(f"The receipt image matches the receipt of claim {other} (the same receipt, "
+                         "possibly re-saved, scaled, cropped or photographed again).")))
+        return out
 
     def mark_fraud(self, claim_id: str, note: str = "") -> None:
         """Mark a claim as judged fraudulent: the claimant's later claims get

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -126,6 +128,34 @@ class SerialRow(Base):
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[str] = mapped_column(String(128))
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class FingerprintRow(Base):
+    """The receipt fingerprint of a claim (pipeline/forensics/fingerprint.py):
+    hashes and local-feature descriptors only, no image and no text. Replaced
+    on re-screening."""
+
+    __tablename__ = "receipt_fingerprints"
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(HASH, index=True)
+    content_key: Mapped[str | None] = mapped_column(HASH, index=True)  # sha256 of reseller + number + date
+    hashes: Mapped[str] = mapped_column(Text, default="", server_default="")  # "g:<hex> t:<hex> ..."
+    features: Mapped[bytes | None] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime())
+
+
+class FingerprintKeyRow(Base):
+    """LSH band keys of the fingerprints' perceptual hashes: the index a
+    duplicate look-up starts from (candidates share a key)."""
+
+    __tablename__ = "receipt_fingerprint_keys"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)
 
 
 Index("ix_claims_campaign_submitted", ClaimRow.campaign_id, ClaimRow.submitted_at)

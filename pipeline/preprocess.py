@@ -145,6 +145,10 @@ def estimate_skew(gray: np.ndarray, max_angle: float = MAX_SKEW) -> float:
     base = score(0.0)
     if base > 0 and fscores.max() < base * 1.02:  # no clear gain over "not skewed"
         return 0.0
+    if abs(best) >= max_angle - 0.25:
+        # the optimum sits on the edge of the search range: not a text skew but a
+        # long straight feature (a coloured margin stripe, a table border, the page edge)
+        return 0.0
     return round(-best, 2)
 
 
@@ -275,6 +279,23 @@ def lighting_unevenness(gray: np.ndarray) -> float:
     return float((hi - lo) / max(hi, 1.0))
 
 
+#: a page whose darkest 1% of pixels is lighter than this is faint print (a
+#: fading thermal receipt): its grey levels are stretched before anything else
+FAINT_DARKEST = 110
+
+
+def stretch_faint(gray: np.ndarray) -> np.ndarray | None:
+    """Contrast stretch of faint print (p1 -> 0, p99.5 -> 255), or None when the
+    page has real blacks already. Otsu-based steps (ink mask, text height) and the
+    OCR engines then see the text."""
+    small, _ = _downscale(gray, 1000)
+    lo, hi = np.percentile(small, [1, 99.5])
+    if lo < FAINT_DARKEST or hi - lo < 25:
+        return None
+    lut = np.clip((np.arange(256, dtype=np.float64) - lo) * 255.0 / (hi - lo), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut)
+
+
 def normalize_lighting(gray: np.ndarray) -> np.ndarray:
     """Flatten shadows and uneven lighting: divide by a background estimate (the
     page with the ink removed by a large grey-level closing, then smoothed), so
@@ -347,6 +368,11 @@ def preprocess(image: np.ndarray, *, rotation: int | None = 0,
     total = np.eye(3)
     steps: list[str] = []
     warped = False
+
+    stretched = stretch_faint(gray)
+    if stretched is not None:
+        gray = stretched
+        steps.append("contrast")
 
     if perspective:
         quad = find_document_quad(gray)

@@ -61,6 +61,7 @@ class DateHit:
     raw: str
     style: str  # "dmy", "ymd", "month_name"
     two_digit_year: bool = False
+    repaired: bool = False  # the year was read with one OCR digit slip ("2078" -> 2018)
 
 
 def _year(y: str) -> int | None:
@@ -72,6 +73,25 @@ def _year(y: str) -> int | None:
     elif len(y) != 4:
         return None
     return n if MIN_YEAR <= n <= MAX_YEAR else None
+
+
+#: digits an OCR engine reads for another (thermal-print fonts): 1 <-> 7, 0/3/6/8, 5 <-> 6, 0 <-> 9
+_DIGIT_SLIPS = {"7": "1", "1": "7", "8": "036", "0": "869", "3": "8", "6": "58", "5": "6", "9": "0"}
+
+
+def _repaired_year(y: str) -> int | None:
+    """A 4-digit year outside the plausible range that one digit slip in its last
+    two digits brings into it, when exactly one such slip does ("2078" -> 2018)."""
+    if len(y) != 4 or not y.isdigit() or _year(y) is not None or not y.startswith("20"):
+        return None
+    found = set()
+    for pos in (2, 3):
+        for alt in _DIGIT_SLIPS.get(y[pos], ""):
+            cand = y[:pos] + alt + y[pos + 1:]
+            n = _year(cand)
+            if n is not None:
+                found.add(n)
+    return found.pop() if len(found) == 1 else None
 
 
 def _mk(y: int | None, m: int, d: int) -> dt.date | None:
@@ -96,6 +116,8 @@ def find_dates(text: str) -> list[DateHit]:
         return []
     hits: list[DateHit] = []
     f = fold_text(repair_numeric(text))
+    # a tilde read for a dash between digits ("05~05-17"); length-preserving
+    f = re.sub(r"(?<=\d)~(?=\d)", "-", f)
     taken: list[tuple[int, int]] = []
 
     def free(s: int, e: int) -> bool:
@@ -110,8 +132,13 @@ def find_dates(text: str) -> list[DateHit]:
         if not free(m.start(), m.end()):
             continue
         d = _mk(_year(m.group(4)), int(m.group(3)), int(m.group(1)))
+        repaired = False
+        if d is None:
+            d = _mk(_repaired_year(m.group(4)), int(m.group(3)), int(m.group(1)))
+            repaired = d is not None
         if d:
-            hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "dmy", len(m.group(4)) == 2))
+            hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "dmy", len(m.group(4)) == 2,
+                                repaired))
             taken.append((m.start(), m.end()))
     for rx, order in ((_DMONY, "dmy"), (_MONDY, "mdy")):
         for m in rx.finditer(f):
@@ -195,6 +222,8 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
                 score -= 0.4
             if not h.two_digit_year:
                 score += 0.05
+            if h.repaired:
+                score -= 0.3
             if h.style == "month_name":
                 score += 0.03
             if _TIME_AFTER.match(text, h.end) or _WEEKDAY_TIME_AFTER.match(fold_text(text), h.end):

@@ -39,9 +39,12 @@ _PRICE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ .,]\d{3})*[.,]\d{2}(?![\d.,])")
 _POSTCODE = re.compile(r"(?<!\d)(\d{4,6}|\d{3} \d{2})(?!\d)")
 
 
+#: rows whose mean OCR word confidence is below this are not name candidates
+MIN_HEADER_CONF = 0.2
+
 _FIELD_LABELS = ("PHONE", "ID", "DATE", "RECEIPT_NO", "TOTAL", "SUBTOTAL", "SERIAL", "INVOICE", "RECEIPT",
                  "ORDER_CONF", "BUYER", "OTHER_DATE")
-_TRAILING_REG = re.compile(r"[\s,;:(\[]*[(\[][^()\[\]]*\d[^()\[\]]*[)\]]?\s*$")
+_TRAILING_REG = re.compile(r"[\s,;:(\[{]*[(\[{][^()\[\]{}]*\d[^()\[\]{}]*[)\]}]?\s*$")
 
 
 def header_text(text: str) -> str:
@@ -100,6 +103,8 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
             break
         if _PRICE.search(row.text) or any(c.label == "TOTAL" for c in find_cues(row.text)):
             break  # the item lines have started
+        if row.conf < MIN_HEADER_CONF:
+            continue  # OCR noise (a logo, a stamp, speckles) read as letters
         text = header_text(row.text)
         if not text or is_header_noise(text):
             continue

@@ -116,6 +116,9 @@ def _best_reading(body: str, country: str | None, mva: bool,
     return best[1], best[2]
 
 
+_GST_LOOSE = re.compile(r"(?i)(?<![a-z])(?:gst|g5t|6st|gs)(?![a-z]{2})[^0-9\n]{0,14}?((?:\d ?){11}\d)(?![\d.,]\d|\d)")
+
+
 def find_vat_numbers(text: str, country: str | None = None) -> list[VatHit]:
     """VAT/org numbers in one line of text. Checksum-invalid numbers are kept only
     when a label cue or a country prefix says a VAT number is meant. Never raises."""
@@ -164,7 +167,7 @@ def _find(text: str, country: str | None) -> list[VatHit]:
             if c.label == "ID" or (c.label == "TAX" and c.text.lower() in ("mva", "moms", "vat", "tva", "alv"))]
     for c in cues:
         rest = text[c.end:]
-        first = re.search(r"[^\s:.#=\-]", rest)
+        first = re.search(r"[^\s:.#=\-,;+]", rest)
         if not first:
             continue
         seg_start = c.end + first.start()
@@ -211,6 +214,14 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         (value, rc, kind, valid), used = r
         end = e0 if mm.group(1) else seg_start + token_body_start + used
         add(VatHit(value, text[s0:end].strip(), rc, kind, valid, s0, end, True, bool(prefix)))
+
+    # 2b. a Malaysian GST number after a "GST ..." label read with a slip ("GST LD:",
+    #     "GST Reg Na:", "GS iD :"): twelve digits, possibly split by a space
+    for m in _GST_LOOSE.finditer(text):
+        s0, e0 = m.start(1), m.end(1)
+        digits = _digits(m.group(1))
+        if len(digits) == 12 and free(s0, e0):
+            add(VatHit(digits, m.group(1).strip(), "MY", "gst", None, s0, e0, True))
 
     # 3. unlabelled but self-describing forms (valid checksums only)
     for rx, cc in ((_NO_MVA, "NO"), (_SE_ORG, "SE"), (_FI_YT, "FI")):

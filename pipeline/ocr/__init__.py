@@ -13,6 +13,7 @@ installed -> `DependencyMissing`.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,6 +177,216 @@ def _read_image(image: np.ndarray, engine: OcrEngine, languages: tuple[str, ...]
     return best
 
 
+# ------------------------------------------------------ key-line re-reading
+
+#: re-read the lines that carry the total, the date and the VAT/GST number with a
+#: second engine (RapidOCR recognition only, on the line's strip) and vote
+REREAD_KEY_LINES = True
+#: at most this many lines per page are re-read (~0.05-0.1 s of CPU each)
+MAX_REREAD_LINES = 8
+#: and at most this many value crops per line (the rightmost: the value column)
+MAX_GROUPS_PER_LINE = 2
+_KEY_WORDS = re.compile(
+    r"(total|tota1|t0tal|round|nett|amount|amt|due|payable|jumlah|cash|change|tunai|visa|master|card|credit|"
+    r"date|dato|datum|tarikh|gst|vat|i alt|at betale|betala|yhteensa|plata)")
+_DATEISH = re.compile(r"\d\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?[\dOoIl]{2}|\d{1,2}\s?[/\-]\s?\d|\d{2}:\d{2}")
+_AMOUNTISH = re.compile(r"\d[.,]\s?\d\d(?!\d)")
+_CLEAN_CONF = 0.93
+_GLUE_LETTER_DIGIT = re.compile(r"(?<=[A-Za-z)\]#])(?=\d)|(?<=[A-Za-z)\]]:)(?=\d)")
+_GLUE_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[A-Za-z]{2,})")
+_NON_LATIN = re.compile(r"[^\x00-\u024f\u2000-\u206f\u20a0-\u20cf]")
+
+
+def _key_line_priority(line: Line, rel_y: float) -> float:
+    """How much re-reading `line` may help the extraction (0 = not a key line)."""
+    from pipeline.extract.text import fold_text
+
+    text = line.text
+    f = fold_text(text)
+    kw = _KEY_WORDS.search(f)
+    date = _DATEISH.search(text)
+    amount = _AMOUNTISH.search(text)
+    if not (kw or date or re.search(r"(g5t|6st|reg)", f)):
+        return 0.0
+    if any(ord(c) > 127 and c.isalpha() for c in text):
+        return 0.0  # accented text: the second engine's model reads Latin-1 letters poorly
+    confs = [w.conf for w in line.words]
+    low = min(confs) if confs else 0.0
+    p = 0.0
+    if kw and (amount or rel_y > 0.35):
+        p += 1.0
+    if date:
+        p += 0.8
+    if re.search(r"(gst|g5t|6st|vat|reg|tax id|mva|moms|cvr)", f) and sum(c.isdigit() for c in text) >= 6:
+        p += 1.2  # a registration number
+    elif kw and not amount and not date:
+        p += 0.3  # a label whose value was not read
+    if low >= _CLEAN_CONF and (amount or date):
+        p *= 0.3  # already read cleanly
+    return p * (1.5 - low)
+
+
+_GLUE_DATE_TIME = re.compile(r"(?<![\d])(\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2}))(?=\d{1,2}\s?:\s?\d{2})")
+
+
+def _respace_like(text2: str, text1: str) -> str:
+    """Put the word breaks of reading `text1` into reading `text2` where the two
+    agree character for character (RapidOCR drops the wide gaps of receipt
+    columns: "06-05-201812:43:19", "TOTAL:65.55")."""
+    import difflib
+
+    a_chars, a_space = [], []
+    pending = False
+    for c in text1:
+        if c.isspace():
+            pending = True
+            continue
+        a_chars.append(c.upper())
+        a_space.append(pending)
+        pending = False
+    b_chars, b_space = [], []
+    pending = False
+    for c in text2:
+        if c.isspace():
+            pending = True
+            continue
+        b_chars.append(c)
+        b_space.append(pending)
+        pending = False
+    sm = difflib.SequenceMatcher(None, "".join(a_chars), "".join(c.upper() for c in b_chars), autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                if a_space[i1 + k]:
+                    b_space[j1 + k] = True
+        elif tag == "replace" and i2 - i1 == j2 - j1:
+            for k in range(i2 - i1):  # same length, different characters: a misread, same spacing
+                if a_space[i1 + k]:
+                    b_space[j1 + k] = True
+        elif a_space[i1] if i1 < len(a_space) else False:
+            if j1 < len(b_space):
+                b_space[j1] = True
+    out = []
+    for k, c in enumerate(b_chars):
+        if k and b_space[k]:
+            out.append(" ")
+        out.append(c)
+    return "".join(out)
+
+
+def _normalise_second_reading(text: str, page_text: str = "") -> str:
+    if page_text:
+        text = _respace_like(text, page_text)
+    text = _GLUE_DATE_TIME.sub(r"\1 ", text)
+    text = _GLUE_LETTER_DIGIT.sub(" ", text)
+    text = _GLUE_DIGIT_LETTER.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _value_groups(line: Line) -> list[list[int]]:
+    """Runs of adjacent words of `line` that carry a value (two or more digits, or
+    digit look-alikes next to such a word): the parts worth re-reading."""
+    words = line.words
+    h = max(1.0, line.box.height)
+    groups: list[list[int]] = []
+    for i, w in enumerate(words):
+        digits = sum(c.isdigit() for c in w.text)
+        if digits < 1 or (digits < 2 and len(w.text) < 3 and not re.search(r"[.,:/\-]", w.text)):
+            continue
+        if groups and groups[-1][-1] == i - 1 and w.box.x0 - words[i - 1].box.x1 < 1.2 * h:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _vote_group(line: Line, group: list[int], text2: str, score2: float, box: Box) -> list[Word]:
+    """The words that replace `group` of `line` after a second reading of its crop.
+
+    Same text (ignoring spaces): the page's words, with the better confidence of
+    the two readings. Different text: the second reading when it is confident (it
+    reads more of the printed characters, scripts/ocr_probe.py), with a lowered
+    confidence, so that a value read from it falls below the auto-approve threshold
+    unless the extraction confirms it some other way; else the page's words, also
+    with a lowered confidence."""
+    from pipeline.ocr.base import split_line_into_words
+
+    old = [line.words[i] for i in group]
+    t1 = "".join(w.text for w in old)
+    t2 = re.sub(r"\s", "", text2)
+    if t1.upper() == t2.upper():
+        return [w.model_copy(update={"conf": max(w.conf, min(score2, 0.99))}) for w in old]
+    mean1 = sum(w.conf for w in old) / len(old)
+    if not t2 or score2 < 0.85 or not any(c.isdigit() for c in t2):
+        return [w.model_copy(update={"conf": min(w.conf, 0.6)}) for w in old]
+    if score2 < mean1 and score2 < 0.95:
+        return [w.model_copy(update={"conf": min(w.conf, 0.6)}) for w in old]
+    new = split_line_into_words(" ".join(text2.split()), box, score2, "rapidocr")
+    return [w.model_copy(update={"conf": min(0.7, score2 * 0.75)}) for w in new] or old
+
+
+def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str]) -> list[Line]:
+    """Re-read the values (amounts, dates, registration numbers) on the lines most
+    likely to hold the total, the date and the VAT/GST number (label words,
+    date-like or amount-like text) with RapidOCR's recogniser on small crops of
+    the page, and vote word by word (see `_vote_group`)."""
+    if not REREAD_KEY_LINES or not lines:
+        return lines
+    h_img, w_img = image.shape[:2]
+    scored = []
+    for k, ln in enumerate(lines):
+        if not ln.words:
+            continue
+        p = _key_line_priority(ln, ln.box.cy / max(1.0, h_img))
+        if p > 0:
+            scored.append((p, k))
+    if not scored:
+        return lines
+    chosen = sorted(k for _, k in sorted(scored, reverse=True)[:MAX_REREAD_LINES])
+    crops: list[np.ndarray] = []
+    jobs: list[tuple[int, list[int], Box]] = []
+    for k in chosen:
+        ln = lines[k]
+        groups = _value_groups(ln)
+        for g in groups[-MAX_GROUPS_PER_LINE:]:
+            b = Box.enclosing([ln.words[i].box for i in g])
+            if b is None:
+                continue
+            hh = max(b.height, ln.box.height)
+            px, py = 0.35 * hh, 0.2 * hh
+            x0, x1 = int(max(0, b.x0 - px)), int(min(w_img, b.x1 + px))
+            y0, y1 = int(max(0, min(b.y0, ln.box.y0) - py)), int(min(h_img, max(b.y1, ln.box.y1) + py))
+            if y1 - y0 < 6 or x1 - x0 < 6:
+                continue
+            crops.append(image[y0:y1, x0:x1])
+            jobs.append((k, g, b))
+    if not crops:
+        return lines
+    try:
+        from pipeline.ocr.rapid import recognize_crops
+
+        results = recognize_crops(crops)
+    except ClaimcheckError as exc:
+        warnings.append(f"key lines not re-read ({exc.code})")
+        return lines
+    replaced: dict[int, dict[int, list[Word]]] = {}
+    for (k, g, b), (text2, score2) in zip(jobs, results, strict=True):
+        if _NON_LATIN.search(text2):
+            continue
+        text2 = _normalise_second_reading(text2, " ".join(lines[k].words[i].text for i in g))
+        replaced.setdefault(k, {})[g[0]] = _vote_group(lines[k], g, text2, score2, b)
+        for i in g[1:]:
+            replaced[k][i] = []
+    out = list(lines)
+    for k, rep in replaced.items():
+        words: list[Word] = []
+        for i, w in enumerate(lines[k].words):
+            words.extend(rep[i] if i in rep else [w])
+        if words:
+            out[k] = Line(words=tuple(sorted(words, key=lambda w: w.box.x0)))
+    return out
+
+
 def _keep_image(keep_images_dir: Path | None, file: FileInfo, page_no: int, image: np.ndarray) -> str | None:
     if keep_images_dir is None:
         return None
@@ -234,6 +445,8 @@ def read_document(file: FileInfo, *, languages: tuple[str, ...] = ("eng",), engi
             continue
         assert rp.image is not None
         read = _read_image(rp.image, eng, languages, warnings, rp.page_no)
+        if eng.name.startswith("tesseract"):
+            read = _Read(_reread_key_lines(read.prep.image, read.lines, warnings), read.prep)
         image_path = _keep_image(keep_images_dir, file, rp.page_no, read.prep.image)
         page = _page(read, rp.page_no, eng, image_path, rp.image.shape)
         if not page.lines:

@@ -65,7 +65,8 @@ class RapidOcrEngine:
         if img.ndim == 2:
             img = np.ascontiguousarray(np.stack([img] * 3, axis=-1))
         try:
-            result = engine(img)
+            # explicit flags: RapidOCR keeps the flags of its last call on the shared instance
+            result = engine(img, use_det=True, use_cls=True, use_rec=True)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
             raise OcrError(f"RapidOCR failed: {type(exc).__name__}") from exc
         boxes = getattr(result, "boxes", None)
@@ -83,3 +84,26 @@ class RapidOcrEngine:
             # one box per text line: word x-ranges are proportional to character counts
             words.extend(split_line_into_words(str(text), box, float(score), self.name))
         return group_words_into_lines(words)
+
+
+def recognize_crops(crops: list[np.ndarray], threads: int = 1) -> list[tuple[str, float]]:
+    """Recognition only (no detection): the text and score of each crop, each
+    holding one text line. Much cheaper than a whole-page reading (no detector,
+    a few small crops); used to re-read the key lines of a receipt."""
+    if not crops:
+        return []
+    engine = _get_rapidocr(threads)
+    imgs = []
+    for c in crops:
+        if c.dtype != np.uint8 or c.ndim not in (2, 3) or min(c.shape[:2]) < 4:
+            raise OcrError("RapidOCR needs non-empty uint8 crops")
+        imgs.append(np.ascontiguousarray(np.stack([c] * 3, axis=-1)) if c.ndim == 2 else c)
+    try:
+        res = engine.recognize_txt(imgs)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
+        raise OcrError(f"RapidOCR recognition failed: {type(exc).__name__}") from exc
+    txts = list(getattr(res, "txts", None) or [])
+    scores = list(getattr(res, "scores", None) or [])
+    if len(txts) != len(imgs) or len(scores) != len(imgs):
+        raise OcrError("RapidOCR returned a result per crop that does not match the crops")
+    return [(str(t), float(s)) for t, s in zip(txts, scores, strict=True)]

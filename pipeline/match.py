@@ -313,6 +313,16 @@ def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText) -> 
             lines.append((r.text + " " + rows[i + 1].text, r.evidence(r.text + " " + rows[i + 1].text), 0.97))
     scores: dict[str, tuple[float, str, Evidence | None]] = {}
     parsed = [(text, ev, w, parse_product(text)) for text, ev, w in lines]
+    # two rows joined read the mount of either row: "... A SE 7.499,00" + "I alt" still says Sony E
+    row_mounts = {" ".join(r.text.split()): parse_product(r.text).mount for r in rows}
+    for text, _ev, w, ls in parsed:
+        if w < 1.0 and ls.is_lens and ls.mount is None:
+            for i, r in enumerate(rows[:-1]):
+                if " ".join((r.text + " " + rows[i + 1].text).split()) == " ".join(text.split()):
+                    m = row_mounts.get(" ".join(r.text.split())) or row_mounts.get(" ".join(rows[i + 1].text.split()))
+                    if m:
+                        ls.mount = m
+                    break
     for sku in skus:
         spec = _sku_spec(sku.name)
         best: tuple[float, str, Evidence | None] = (0.0, "", None)

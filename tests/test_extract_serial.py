@@ -45,7 +45,9 @@ def test_printed_numbers_are_not_serials(printed_only: list[str]) -> None:
 
 def test_isolated_token_without_cue() -> None:
     ex = extract_receipt(doc(PRINTED + [("54I23456", 0.4)]), serial_pattern=SIGMA)
-    assert ex.serial_handwritten is not None and ex.serial_handwritten.value == "54I23456"
+    # the letter between two digits is read as the digit it looks like
+    assert ex.serial_handwritten is not None and ex.serial_handwritten.value == "54123456"
+    assert ex.serial_handwritten.confidence < 0.8  # one unlabelled reading: not proven
 
 
 def test_second_reading_finds_serial_the_first_missed() -> None:

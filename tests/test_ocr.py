@@ -386,3 +386,23 @@ def test_read_label_auto_reads_a_turned_label(tmp_path: Path, k: int) -> None:
     doc = ocr.read_label(fileinfo(save_png(tmp_path, photo), "png", DocumentRole.SERIAL_PHOTO))
     assert serial in doc.text.replace(" ", "")
     assert [b.text for b in doc.pages[0].barcodes] == [serial]
+
+
+def test_rapidocr_line_reread_does_not_switch_off_detection():
+    """RapidOCR keeps the flags of its last call on its shared instance; a
+    recognition-only re-read must not leave whole-page readings without detection."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from pipeline.extract.serial import _recognise_line
+    from pipeline.ocr.rapid import RapidOcrEngine
+
+    im = Image.new("L", (700, 200), 255)
+    font = ImageFont.truetype("DejaVuSans.ttf", 36)
+    ImageDraw.Draw(im).text((20, 20), "Fakturadato 07.11.2022", fill=0, font=font)
+    ImageDraw.Draw(im).text((20, 110), "Serienr. 85258362", fill=0, font=font)
+    page = np.array(im)
+    line = _recognise_line(page[100:170, :])
+    assert line is not None and "85258362" in line[0]
+    lines = RapidOcrEngine().recognize(page, ("eng",))
+    assert len(lines) >= 2 and any("07.11.2022" in ln.text for ln in lines)

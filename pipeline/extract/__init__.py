@@ -71,10 +71,30 @@ def _single(rows: list[Row], country: str | None) -> dict[str, object]:
 
 
 def extract_receipt(doc: DocumentText, *, country: str | None = None, serial_pattern: str | None = None,
-                    extra_docs: Sequence[DocumentText] = ()) -> ReceiptExtraction:
+                    extra_docs: Sequence[DocumentText] = (), reread: bool | None = None) -> ReceiptExtraction:
     """Fields of a receipt. `country` (ISO alpha-2) only resolves ambiguities
     ("kr", 8-digit numbers); `extra_docs` are other OCR readings of the same
-    receipt, used to fill gaps and to vote."""
+    receipt, used to fill gaps and to vote.
+
+    `reread` (default: when a campaign's `serial_pattern` is given and the file is
+    an image or a scanned PDF that exists on disk): the probable handwriting and a
+    shaky receipt number are read again line by line with RapidOCR's recogniser
+    (`pipeline.extract.serial.reread_serial_regions`, ~0.1-0.2 s a line) and voted on."""
+    ex = _extract_receipt(doc, country=country, serial_pattern=serial_pattern, extra_docs=extra_docs)
+    if reread is None:
+        import os
+
+        reread = serial_pattern is not None and any(p.source != "pdf-text" for p in doc.pages) \
+            and bool(doc.file.path) and os.path.isfile(doc.file.path)
+    if reread:
+        from pipeline.extract.serial import reread_serial_regions
+
+        ex = reread_serial_regions(doc.file, doc, ex, serial_pattern, alt_docs=extra_docs)
+    return ex
+
+
+def _extract_receipt(doc: DocumentText, *, country: str | None = None, serial_pattern: str | None = None,
+                     extra_docs: Sequence[DocumentText] = ()) -> ReceiptExtraction:
     rows = build_rows(doc)
     extra_rows = [build_rows(d) for d in extra_docs]
     main = _single(rows, country)
@@ -120,6 +140,11 @@ def extract_receipt(doc: DocumentText, *, country: str | None = None, serial_pat
             if k2 != DocumentKind.UNKNOWN:
                 kind, kind_conf = k2, round(c2 * 0.9, 3)
                 break
+
+    # an order confirmation's order number is not a receipt number
+    if kind == DocumentKind.ORDER_CONFIRMATION and receipt_number is not None \
+            and receipt_number.meta.get("cue_kind") == "order":
+        receipt_number = None
 
     products = extract_product_lines(rows)
     if not products:

@@ -114,13 +114,18 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
             "kvitto nr", "kvittonummer", "kuittinro", "kuitti nro", "kuitin numero", "kuitti nr", "nr bon",
             "numar bon", "faktura nr", "fakturanr", "fakturanummer", "invoice no", "invoice nr",
             "invoice number", "receipt no", "receipt number", "receipt nr", "bill no", "doc no",
-            "document no", "ordrenr", "ordrenummer", "ordernr", "ordernummer", "order no", "order nr",
-            "order number", "tilausnumero", "laskun numero", "laskunro", "lasku nro", "numar factura",
+            "document no", "laskun nro", "laskun nr", "lasku nr", "laskun numero", "laskunro", "lasku nro", "numar factura",
             "factura nr", "nr factura", "trans no", "transaction no", "ref no", "inv no", "slip no",
             "receipt id", "bon fiscal nr", "nr doc", "bill number", "cash bill no", "cb no", "no resit",
             "transaktion", "transaktionsnr", "trans nr", "bilagsnr", "bilag nr",
-            "bilagsnummer", "ordre nr", "kvitteringsnr", "salgsnr", "kuittinumero",
+            "bilagsnummer", "kvitteringsnr", "salgsnr", "kuittinumero",
             "tax invoice no", "official receipt no", "or no", "docket no", "check no",
+        ],
+        # an order number: a receipt number only when nothing better is printed
+        "order": [
+            "ordrenr", "ordrenummer", "ordernr", "ordernummer", "order no", "order nr", "order number", "ordre nr",
+            "tilausnumero", "tilausnro", "tilaus nro", "bestillingsnr", "bestillingsnummer", "bestallningsnummer",
+            "numar comanda", "nr comanda", "comanda nr", "order id", "ordre id", "web order",
         ],
     },
     "SERIAL": {"serial": [

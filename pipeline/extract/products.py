@@ -47,7 +47,55 @@ def _norm(s: str) -> str:
 
 _FOCAL = re.compile(r"(?<![\d.])(\d{1,3})(?:\s?-\s?(\d{2,4}))?\s?MM(?![A-Z])")
 _SHORT = re.compile(r"(?<![\d.])(\d{1,3})(?:\s?-\s?(\d{2,4}))?\s?/\s?F?\s?(\d{1,2}(?:[.,]\d{1,2})?)(?:\s?-\s?(\d{1,2}(?:[.,]\d{1,2})?))?(?![\d])")
-_APER = re.compile(r"(?<![A-Z])F\s?/?\s?(\d{1,2}(?:[.,]\d{1,2})?)(?:\s?-\s?(\d{1,2}(?:[.,]\d{1,2})?))?(?![\d])")
+_APER = re.compile(r"(?<![A-Z0-9])F\s?/?\s?(\d{1,2}(?:[.,]\d{1,2})?)(?:\s?-\s?(\d{1,2}(?:[.,]\d{1,2})?))?(?![\d])")
+# shop abbreviations: "SIG 85 1.4 DGDN A SE", "Sony FE 70-200 F4 G II", "SIG 100-400 5-6.3 DGDNOS C L"
+_BARE = re.compile(r"(?<![\d.,A-Z/])(\d{1,3})(?:\s?-\s?(\d{2,4}))?\s+F?\s?(\d{1,2}(?:[.,]\d)?)(?:\s?-\s?(\d{1,2}(?:[.,]\d)?))?"
+                   r"(?![\d.,]?\d)(?!\s?(?:MM|CM|GB|TB|MP|X|STK|PCS|BUC|KG|G\b))")
+_MOUNT_WORD_FOCAL = re.compile(r"(?<![A-Z])(?:FE|E|RF|Z|EF|SIGMA|SIG|TAMRON|SAMYANG|SONY)\s(\d{1,3})(?:\s?-\s?(\d{2,4}))?(?![\d.,\-])")
+_SERIES_CODES = ("MACRO", "HSM", "OSS", "DG", "DN", "DC", "OS", "GM")
+_GLUED = re.compile(r"(?<![A-Z0-9])((?:MACRO|HSM|OSS|DG|DN|DC|OS){2,5}(?:[ACS](?:L|E|SE)?)?)(?![A-Z0-9])")
+_LENS_CONTEXT = re.compile(r"(?<![A-Z])(?:SIGMA|SIG|TAMRON|SAMYANG|ZEISS|FE|DG|DN|DC|HSM|OSS|OS|GM|ART|CONTEMPORARY|SPORTS|"
+                           r"LENS|OBJEKTIV|OBIECTIV|OBJEKTIIVI|MOUNT)(?![A-Z])")
+#: a plausible f-number (0.95 .. 22)
+_FSTOPS = (0.95, 1.0, 1.2, 1.4, 1.7, 1.8, 2.0, 2.5, 2.8, 3.5, 4.0, 4.5, 5.0, 5.6, 6.3, 6.7, 7.1, 8.0, 11.0, 16.0, 22.0)
+_TRUNC_MOUNT = [("sony_e", ("SONY", "SONY E", "SONY-E", "E-MOUNT", "E MOUNT", "SONY FE")),
+                ("l", ("L-MOUNT", "L MOUNT", "LMOUNT")),
+                ("canon", ("CANON", "CANON EF")), ("nikon", ("NIKON", "NIKON F"))]
+
+
+def _split_glued(t: str) -> str:
+    """"DGDN" -> "DG DN", "DGDNOS" -> "DG DN OS" (series codes printed without spaces)."""
+    def split(m: re.Match[str]) -> str:
+        tok, out = m.group(1), []
+        while tok:
+            for code in _SERIES_CODES:
+                if tok.startswith(code):
+                    out.append(code)
+                    tok = tok[len(code):]
+                    break
+            else:
+                # what the OCR glued on after the series: the line letter and a mount ("DGDNAL")
+                if len(out) >= 2 and re.fullmatch(r"[ACS](?:L|E|SE)?", tok):
+                    out.extend([tok[0], tok[1:]] if len(tok) > 1 else [tok])
+                    break
+                return m.group(1)
+        return " ".join(out)
+
+    return _GLUED.sub(split, t)
+
+
+def _truncated_mount(t: str) -> str | None:
+    """A mount name cut off at the end of a line ("(Niko", "L-MOUN", "Cano", "Son")."""
+    m = re.search(r"[(\s]([A-Z][A-Z\-]{1,9})\W*$", t)
+    if not m:
+        return None
+    tail = m.group(1).strip(" -")
+    if len(tail.replace(" ", "").replace("-", "")) < 3:
+        return None
+    for code, names in _TRUNC_MOUNT:
+        if any(n.startswith(tail) for n in names):
+            return code
+    return None
 _LINE = [
     (re.compile(r"(?<![A-Z])(ART|ARTLINE)(?![A-Z])|\|\s?A(?![A-Z])|\(A\)|\[A\]"), "A"),
     (re.compile(r"(?<![A-Z])(CONTEMPORARY|CONTEMP|CONT)(?![A-Z])|\|\s?C(?![A-Z])|\(C\)|\[C\]"), "C"),
@@ -55,7 +103,7 @@ _LINE = [
 ]
 _MOUNTS = [
     (re.compile(r"(?<![A-Z0-9/\-.])E(?![A-Z0-9\-/.])|SONY\s?-?\s?E(?![A-Z])|SONY\s?FE(?![A-Z])|E\s?/\s?FE(?![A-Z])|(?<![A-Z])E\s?-?\s?MOUNT|"
-                r"(?<![A-Z])FE(?![A-Z])|SONY\s?E\s?-?\s?MOUNT|(?<![A-Z])SE(?![A-Z])\s*$"), "sony_e"),
+                r"(?<![A-Z])FE(?![A-Z])|SONY\s?E\s?-?\s?MOUNT|(?<![A-Z])SE(?![A-Z])(?=\s*(?:[\d.,]+\s*)?\W*$)"), "sony_e"),
     (re.compile(r"(?<![A-Z0-9/\-.])L(?![A-Z0-9\-/.])|(?<![A-Z])L\s?-?\s?MOUNT|LEICA\s?L(?![A-Z])|(?<![A-Z/])L\s*$|\|\s?L(?![A-Z])|\(L\)|(?<![A-Z])L-M(?![A-Z])"), "l"),
     (re.compile(r"CANON\s?RF|(?<![A-Z])RF(?![A-Z])"), "canon_rf"),
     (re.compile(r"NIKON\s?Z(?![A-Z])|(?<![A-Z])Z\s?-?\s?MOUNT"), "nikon_z"),
@@ -88,7 +136,7 @@ def parse_product(text: str) -> ProductSpec:
     """Never raises."""
     spec = ProductSpec()
     try:
-        t = re.sub(r"[A-Z0-9]+", lambda m: _fix_token(m.group(0)), _norm(text))
+        t = _split_glued(re.sub(r"[A-Z0-9]+", lambda m: _fix_token(m.group(0)), _norm(text)))
         m = _FOCAL.search(t)
         if m:
             lo = int(m.group(1))
@@ -102,6 +150,24 @@ def parse_product(text: str) -> ProductSpec:
                 spec.focal = (lo, hi)
                 a1 = _f(ms.group(3))
                 spec.aperture = (a1, _f(ms.group(4)) if ms.group(4) else a1)
+        lens_ctx = bool(_LENS_CONTEXT.search(t))
+        if spec.focal is None and lens_ctx:
+            # "85 1.4", "100-400 5-6.3", "70-200 F4": a focal length and an f-number without units
+            for mb in _BARE.finditer(t):
+                lo = int(mb.group(1))
+                hi = int(mb.group(2)) if mb.group(2) else lo
+                a1 = _f(mb.group(3))
+                a2 = _f(mb.group(4)) if mb.group(4) else a1
+                if 8 <= lo <= 800 and hi >= lo and hi <= 1200 and a1 in _FSTOPS and a2 in _FSTOPS and a2 >= a1:
+                    spec.focal, spec.aperture = (lo, hi), (a1, a2)
+                    break
+        if spec.focal is None and lens_ctx:
+            mf = _MOUNT_WORD_FOCAL.search(t)  # "Sony FE 100-400 GM", "FE 35 F1.4"
+            if mf:
+                lo = int(mf.group(1))
+                hi = int(mf.group(2)) if mf.group(2) else lo
+                if 8 <= lo <= 800 and lo <= hi <= 1200:
+                    spec.focal = (lo, hi)
         ma = _APER.search(t)
         if ma and spec.aperture is None:
             a1 = _f(ma.group(1))
@@ -111,10 +177,22 @@ def parse_product(text: str) -> ProductSpec:
             if rx.search(t):
                 spec.line = code
                 break
+        if spec.line is None:
+            # "DG DN A L", "DG HSM A Canon": a lone A/C/S right after the series codes
+            ml = re.search(r"(?<![A-Z])(?:DG|DN|DC|HSM|OS|MACRO)\s([ACS])(?![A-Z0-9])", t)
+            if ml:
+                spec.line = ml.group(1)
         for rx, code in _MOUNTS:
             if rx.search(t):
                 spec.mount = code
                 break
+        if spec.mount is None and re.search(r"(?<![A-Z])NF(?![A-Z])", t):
+            spec.mount = "nikon"  # "(NF)": Nikon F
+        if spec.mount is None and spec.is_lens:
+            spec.mount = _truncated_mount(re.sub(r"[\s\d.,\-]+$", "", t))  # before a trailing price
+        if spec.mount is None and re.search(r"(?<![A-Z])(?:SIGMA|SIG|TAMRON|SAMYANG)(?![A-Z])", t) \
+                and re.search(r"(?<![A-Z])SONY(?![A-Z])", t):
+            spec.mount = "sony_e"  # a third-party lens "for Sony" is an E-mount lens
         for cm in _CODE.finditer(t):
             c = cm.group(1).replace("-", "")
             if len(c) >= 4 and any(ch.isalpha() for ch in c) and not re.fullmatch(r"\d+MM", c) \

@@ -51,19 +51,21 @@ def parse_receipt_number(text: str) -> str | None:
 
 
 def extract_receipt_number(rows: list[Row]) -> FieldValue | None:
-    best: tuple[float, str, Row, int, int, str] | None = None
+    best: tuple[float, str, Row, int, int, str, str] | None = None
     for i, row in enumerate(rows):
         cues = find_cues(row.text)
         for c in cues:
             strength = 0.0
             if c.label == "RECEIPT_NO":
-                strength = 0.9
+                strength = 0.75 if c.id == "order" else 0.9  # an order number only when nothing better
             elif c.label in ("RECEIPT", "INVOICE") and fold_text(c.text) in _WEAK_TITLES:
                 strength = 0.6  # "Receipt #: 123", "Faktura 2022-1234"
             else:
                 continue
             v = _value_after(row.text, c.end)
             src = row
+            if v is not None and find_cues(v[0]) and any(x.label != "RECEIPT_NO" for x in find_cues(v[0])):
+                v = None  # "Bon nr. Data": the next label, not a value
             if v is None and c.label == "RECEIPT_NO" and i + 1 < len(rows):
                 nxt = rows[i + 1]
                 if not find_cues(nxt.text):
@@ -76,10 +78,10 @@ def extract_receipt_number(rows: list[Row]) -> FieldValue | None:
             if len(tok) < 2 and strength < 0.9:
                 continue
             if best is None or strength > best[0]:
-                best = (strength, tok, src, s, e, c.text)
+                best = (strength, tok, src, s, e, c.text, "order" if c.id == "order" else c.label.lower())
     if best is None:
         return None
-    strength, tok, row, s, e, cue = best
+    strength, tok, row, s, e, cue, kind = best
     conf = clamp01(strength * ocr_factor(row.conf_of_span(s, e)))
     return FieldValue(name="receipt_number", raw=tok, value=tok.upper(), confidence=round(conf, 3),
-                      evidence=row.span_evidence(s, e), meta={"cue": cue})
+                      evidence=row.span_evidence(s, e), meta={"cue": cue, "cue_kind": kind})

@@ -28,7 +28,11 @@ from pipeline.extract.text import fold_confusions
 from pipeline.extract.vat import find_vat_numbers
 
 if TYPE_CHECKING:
-    from models.documents import Word
+    from collections.abc import Sequence
+    from typing import Any
+
+    from models.documents import Box, DocumentText, FileInfo, Word
+    from models.fields import ReceiptExtraction
     from pipeline.extract.layout import Row
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,35 @@ def _after_other_label(text: str, pos: int) -> bool:
     return bool(m and ":" in m.group(1))
 
 
+_INTERIOR_ALIKE = re.compile(r"(?<=[0-9])[OoDQIl|SBZUC](?=[0-9])")
+_ALIKE_DIGIT = {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2", "U": "0", "C": "0"}
+
+
+def normalise_serial_token(tok: str, rx: re.Pattern[str]) -> str | None:
+    """The token as a serial, repairing OCR letter/digit slips where the context says a
+    digit: letters between two digits ("54I23456" -> "54123456"), and any look-alike
+    letter when the pattern only accepts the repaired form (a digits-only pattern).
+    None when no form of it matches the pattern."""
+    t = tok.upper() if tok.isascii() else tok
+    letters = sum(ch.isalpha() for ch in t)
+    # only a number with a stray letter or two: "A7B8C9D0" is a serial with letters
+    fixed = _INTERIOR_ALIKE.sub(lambda m: _ALIKE_DIGIT.get(m.group(0), m.group(0)), t) \
+        if letters <= max(1, len(t) // 4) else t
+    if rx.fullmatch(fixed):
+        return fixed
+    digits = sum(ch.isdigit() for ch in t)
+    if digits >= 0.6 * len(t):
+        alld = "".join(_ALIKE_DIGIT.get(ch, ch) for ch in t)
+        if alld != fixed and rx.fullmatch(alld):
+            return alld
+    return None
+
+
+def _cue_before(words: list[tuple[Word, int, int]], k: int) -> bool:
+    """A (fuzzy) serial cue among the two words before word k."""
+    return any(is_fuzzy_serial_cue(words[j][0].text) for j in range(max(0, k - 2), k))
+
+
 def serial_candidates(rows: list[Row], pattern: str | None, doc_no: int = 0,
                       exclude_values: set[str] | None = None) -> list[SerialCand]:
     rx = _compile(pattern)
@@ -104,34 +137,42 @@ def serial_candidates(rows: list[Row], pattern: str | None, doc_no: int = 0,
         text = row.text
         cues = find_cues(text)
         serial_cues = [c for c in cues if c.label == "SERIAL"]
-        prev_serial = i > 0 and any(c.label == "SERIAL" for c in find_cues(rows[i - 1].text)) \
-            and parse_serial(rows[i - 1].text, pattern) is None
-        blocked = (any(c.label in _BLOCK_LABELS for c in cues) or bool(_INTL_PHONE.search(text))) and not serial_cues
+        words = row.word_spans()
+        fuzzy_cue = any(is_fuzzy_serial_cue(w.text) or is_fuzzy_serial_cue(w.text.split(".")[0] + ".")
+                        for w, _, _ in words[:3])
+        prev_serial = i > 0 and any(is_fuzzy_serial_cue(w.text) for w, _, _ in rows[i - 1].word_spans()[:2]) \
+            and parse_serial(rows[i - 1].text, pattern) is None and rows[i - 1].n_words <= 2
+        blocked = (any(c.label in _BLOCK_LABELS for c in cues) or bool(_INTL_PHONE.search(text))) \
+            and not serial_cues and not fuzzy_cue
         if blocked:
             continue
         spans = _excluded_spans(text)
         priced = any(a.has_decimals for a in find_amounts(text))
-        words = row.word_spans()
         n_words = len(words)
         # single words, and two adjacent words joined (handwriting split by the OCR)
-        pieces: list[tuple[str, int, int, list[Word]]] = []
+        pieces: list[tuple[str, int, int, list[Word], int]] = []
         for k, (w, s, e) in enumerate(words):
-            pieces.append((w.text, s, e, [w]))
-            # "S/N:85258362" read as one word: the parts after a ':' / '=' / '#'
-            for pm in re.finditer(r"[^:;=#]+", w.text):
+            pieces.append((w.text, s, e, [w], k))
+            # "S/N:85258362", "Serienr.43933637" read as one word: the parts after ':' '=' '#' '.'
+            for pm in re.finditer(r"[^:;=#.,]+", w.text):
                 if pm.group(0) != w.text:
-                    pieces.append((pm.group(0), s + pm.start(), s + pm.end(), [w]))
+                    pieces.append((pm.group(0), s + pm.start(), s + pm.end(), [w], k))
             if k + 1 < len(words):
                 w2, s2, e2 = words[k + 1]
                 a, b = w.text.strip(_STRIP), w2.text.strip(_STRIP)
                 # handwriting split in two ("AB12 3456"); both halves carry digits
                 # (not "5000 ODENSE", a postcode and a town)
                 if len(a) <= 6 and len(b) <= 6 and any(ch.isdigit() for ch in a) and any(ch.isdigit() for ch in b):
-                    pieces.append((w.text + w2.text, s, e2, [w, w2]))
-        for raw, s, e, ws in pieces:
-            tok = raw.strip(_STRIP).upper()
-            if sum(ch.isdigit() for ch in tok) < 2 or not rx.fullmatch(tok):
+                    pieces.append((w.text + w2.text, s, e2, [w, w2], k))
+        for raw, s, e, ws, k in pieces:
+            tok0 = raw.strip(_STRIP)
+            nd = sum(ch.isdigit() for ch in tok0)
+            if nd < 2 or nd < 0.5 * len(tok0):
+                continue  # serials are digit-heavy; "MIKROFIBER99" is a word
+            tok = normalise_serial_token(tok0, rx)
+            if tok is None:
                 continue
+            repaired = tok != tok0.upper()
             if any(s < b and e > a for a, b in spans):
                 continue
             if re.search(r"X{3,}|\*", tok) or raw.lstrip().startswith("+"):
@@ -140,7 +181,9 @@ def serial_candidates(rows: list[Row], pattern: str | None, doc_no: int = 0,
                 continue
             if fold_confusions(tok) in excl:
                 continue
-            after_cue = any(c.end <= s for c in serial_cues) or prev_serial
+            after_cue = any(c.end <= s for c in serial_cues) or prev_serial or _cue_before(words, k) \
+                or (ws[0].text != raw and is_fuzzy_serial_cue(ws[0].text[:ws[0].text.find(raw)] if raw in ws[0].text
+                                                              else ""))
             if not after_cue and _after_other_label(text, s):
                 continue  # "Xyz: 878623": a printed, labelled field
             if priced and not after_cue:
@@ -156,39 +199,492 @@ def serial_candidates(rows: list[Row], pattern: str | None, doc_no: int = 0,
                 score += 0.05
             if len(ws) > 1:
                 score -= 0.05
+            if repaired:
+                wconf *= 0.9
             if any(ch.isalpha() for ch in tok) and any(ch.isdigit() for ch in tok):
-                score += 0.03
+                score -= 0.03  # letters inside a number: an OCR slip as often as a real letter
             out.append(SerialCand(tok, raw, score, wconf, row, s, e, doc_no, engine))
     return out
 
 
+def _family(engine: str) -> str:
+    e = engine.lower()
+    if e.startswith("rapidocr-line"):
+        return "line"
+    if e.startswith("rapidocr"):
+        return "rapid"
+    return e
+
+
+def _vote_chars(members: list[SerialCand]) -> str:
+    """Character-wise vote (weighted by reading confidence) among readings of one length."""
+    by_len: dict[int, list[SerialCand]] = {}
+    for c in members:
+        by_len.setdefault(len(c.value), []).append(c)
+    lst = max(by_len.values(), key=lambda L: sum(c.conf for c in L))
+    out = []
+    for i in range(len(lst[0].value)):
+        w: dict[str, float] = {}
+        for c in lst:
+            ch = c.value[i]
+            w[ch] = w.get(ch, 0.0) + c.conf + (0.01 if ch.isdigit() else 0.0)
+        out.append(max(w.items(), key=lambda t: t[1])[0])
+    return "".join(out)
+
+
+def _near(a: str, b: str) -> bool:
+    """Same length and at most a quarter of the characters (at least one) different."""
+    if len(a) != len(b):
+        return False
+    diff = sum(x != y for x, y in zip(a, b, strict=True))
+    return diff <= max(1, len(a) // 4)
+
+
 def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
-    """Vote over readings: candidates that fold to the same string support each other."""
+    """Vote over readings. Candidates are clustered by their OCR-confusion fold (equal,
+    or the same length with a quarter of the characters different: one reading's slip);
+    a cluster's weight is its best candidate's score (cue, sparse row) plus reading
+    confidence, plus a bonus per other engine family that read it (tesseract, the
+    whole-page RapidOCR, the RapidOCR line re-reads). The value is a character-wise
+    vote inside the cluster. The confidence is high only when two engine families
+    agree on every character and no other candidate comes close."""
     if not cands:
         return None
-    groups: dict[str, list[SerialCand]] = {}
-    for c in cands:
-        groups.setdefault(fold_confusions(c.value), []).append(c)
-    best_key, best_score, best_rep = "", -1.0, None
-    for key, lst in groups.items():
-        docs = {c.doc_no for c in lst}
-        top = max(lst, key=lambda c: (c.score, c.conf))
-        s = top.score + 0.15 * (len(docs) - 1)
-        if s > best_score:
-            best_key, best_score, best_rep = key, s, top
-    assert best_rep is not None
-    others = [max(c.score for c in lst) for k, lst in groups.items() if k != best_key]
-    margin = best_score - max(others) if others else 0.3
-    conf = clamp01(best_score * ocr_factor(best_rep.conf) * (0.7 + min(margin, 0.3)))
-    docs = {c.doc_no for c in groups[best_key]}
-    cued = any(c.score >= 0.7 for c in groups[best_key])
-    if not cued and len(docs) < 2:
-        conf = min(conf, 0.5)  # an unlabelled number seen by one reading: plausible, not proven
-    alternatives = sorted((k for k in groups if k != best_key), key=lambda k: -max(c.score for c in groups[k]))[:3]
-    alt_values = [max(groups[k], key=lambda c: c.score).value for k in alternatives]
-    return FieldValue(name="serial_handwritten", raw=best_rep.raw, value=best_rep.value,
-                      confidence=round(min(conf, 0.95), 3),
+    order = sorted(cands, key=lambda c: -(c.score + 0.5 * c.conf))
+    clusters: list[tuple[str, list[SerialCand]]] = []
+    for c in order:
+        f = fold_confusions(c.value)
+        for key, lst in clusters:
+            if f == key or _near(f, key):
+                lst.append(c)
+                break
+        else:
+            clusters.append((f, [c]))
+
+    def weight(lst: list[SerialCand]) -> float:
+        fams: dict[str, float] = {}
+        views: dict[str, set[int]] = {}
+        for c in lst:
+            fam = _family(c.engine)
+            fams[fam] = max(fams.get(fam, 0.0), c.score + 0.5 * c.conf)
+            views.setdefault(fam, set()).add(c.doc_no)
+        for fam in fams:
+            fams[fam] += 0.15 * (len(views[fam]) - 1)  # several views of one engine agree
+        ranked = sorted(fams.values(), reverse=True)
+        return ranked[0] + sum(0.35 * v for v in ranked[1:])
+
+    weights = [weight(lst) for _, lst in clusters]
+    bi = max(range(len(clusters)), key=lambda i: weights[i])
+    # a reading that is part of the winner ("935270" of "93527906") is the same ink read short: no rival
+    win_key = clusters[bi][0]
+    for i, (key, _) in enumerate(clusters):
+        if i != bi and len(key) >= 4 and key in win_key:
+            weights[i] = 0.0
+    members = clusters[bi][1]
+    best_rep = members[0]
+    value = _vote_chars(members)
+    fv = fold_confusions(value)
+    # agreement: the share of the cluster's reading weight that supports every character
+    same_len = [c for c in members if len(c.value) == len(value)]
+    tot = sum(c.conf for c in same_len) or 1.0
+    agree = min((sum(c.conf for c in same_len if fold_confusions(c.value)[i] == fv[i]) / tot
+                 for i in range(len(fv))), default=1.0)
+    fams = {_family(c.engine) for c in members if fold_confusions(c.value) == fv}
+    docs = {c.doc_no for c in members}
+    cued = any(c.score >= 0.7 for c in members)
+    others = [w for i, w in enumerate(weights) if i != bi]
+    margin = weights[bi] - max(others) if others else 0.6
+    top_conf = max(c.conf for c in members)
+    conf = (0.45 + 0.1 * cued + 0.2 * min(len(fams) - 1, 2)) * ocr_factor(top_conf) + min(margin, 0.6) * 0.25
+    conf *= 0.4 + 0.6 * agree
+    line_views = {c.doc_no for c in members if _family(c.engine) == "line" and fold_confusions(c.value) == fv}
+    if len(fams) < 2:
+        if fams == {"line"} and len(line_views) >= 3 and cued and value.isdigit() and top_conf >= 0.9:
+            conf = min(conf + 0.15, 0.85)  # three views of the line agree on a cued all-digit serial
+        else:
+            conf = min(conf, 0.7)  # one engine's reading: plausible, not proven
+    if any(max(c.score for c in clusters[i][1]) >= 0.7 and weights[i] >= 0.7 * weights[bi]
+           for i in range(len(clusters)) if i != bi):
+        conf = min(conf, 0.7)  # another reading of the cued serial says something else
+    if margin < 0.15:
+        conf = min(conf, 0.6)  # a rival reading nearly as strong
+    if any(ch.isalpha() for ch in value) and sum(ch.isdigit() for ch in value) >= len(value) - 2:
+        conf = min(conf, 0.75)  # a letter or two among digits: often a slip
+    alternatives = [clusters[i][1][0].value for i in sorted((i for i in range(len(clusters)) if i != bi),
+                                                             key=lambda i: -weights[i])[:3]]
+    return FieldValue(name="serial_handwritten", raw=best_rep.raw, value=value,
+                      confidence=round(clamp01(min(conf, 0.97)), 3),
                       evidence=best_rep.row.span_evidence(best_rep.start, best_rep.end),
                       meta={"readings": str(len(docs)), "of_readings": str(n_docs), "engine": best_rep.engine,
-                            "candidates": str(len(groups)), "cue": "yes" if cued else "no",
-                            "alternatives": ",".join(alt_values)})
+                            "engines": ",".join(sorted(fams)), "agreement": f"{agree:.2f}",
+                            "candidates": str(len(clusters)), "cue": "yes" if cued else "no",
+                            "alternatives": ",".join(alternatives)})
+
+
+# ------------------------------------------------------------------ region re-reads
+#
+# A pen-written serial is what tesseract reads worst, and a whole-page RapidOCR
+# reading costs seconds. Instead, the places where handwriting probably is are
+# re-read one text line at a time with RapidOCR's recogniser alone (no text
+# detection: ~0.05-0.2 s a line): rows that carry a serial cue or a serial-like
+# token in any reading, rows tesseract read as low-confidence debris, and ink
+# that no confidently read word explains. Each line is read in three views (two
+# scales, one binarised); the
+# readings join the vote in `pick_serial`.
+
+_FUZZY_CUE = re.compile(r"^(?:s\s?/\s?n|s\.?n\.?|ser[il1][a-z.]{0,9}|se[a-z]{1,3}nr\.?|sarja[a-z.]*|snr)\W*$",
+                        re.IGNORECASE)
+
+
+def is_fuzzy_serial_cue(word: str) -> bool:
+    """A word that looks like a serial cue read with OCR slips ("Serien.", "Semenr.", "S/N:")."""
+    w = word.strip(" :;.,")
+    if not w:
+        return False
+    if any(c.label == "SERIAL" for c in find_cues(w)):
+        return True
+    return bool(_FUZZY_CUE.match(w)) and len(w) <= 12
+
+
+def _page_rows(rows: list[Row], page_no: int) -> list[Row]:
+    return [r for r in rows if r.page.page_no == page_no]
+
+
+def _median_text_height(rows: list[Row]) -> float:
+    hs = sorted(w.box.height for r in rows for ln in r.lines for w in ln.words
+                if w.conf >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2 and w.box.height > 0)
+    return hs[len(hs) // 2] if hs else 20.0
+
+
+def serial_regions(rows_by_reading: list[list[Row]], pattern: str | None, page_no: int) -> list[tuple[float, Box]]:
+    """(priority, box) of the rows of one page where a handwritten serial may be, in the
+    page's input pixels: rows with a (fuzzy) serial cue or a lone serial-like token, and
+    rows read as low-confidence debris."""
+    from models.documents import Box
+
+    rx = _compile(pattern)
+    found: list[tuple[float, Box]] = []
+    all_rows = [r for rows in rows_by_reading for r in _page_rows(rows, page_no)]
+    for r in all_rows:
+        words = [w for ln in r.lines for w in ln.words]
+        line_of = [li for li, ln in enumerate(r.lines) for _ in ln.words]
+        if not words:
+            continue
+        # word boxes, not the row's: on a turned page a "row" can span the whole page
+        cue_at = [k for k, w in enumerate(words) if is_fuzzy_serial_cue(w.text)
+                  or is_fuzzy_serial_cue(re.split(r"[.:]", w.text)[0])]
+        tok_at = [k for k, w in enumerate(words) if sum(ch.isdigit() for ch in w.text) >= 2
+                  and rx.fullmatch(w.text.strip(_STRIP).upper())]
+        blocked = any(c.label in _BLOCK_LABELS for c in find_cues(r.text))
+        priced = any(a.has_decimals for a in find_amounts(r.text))
+        if cue_at:
+            for k in cue_at[:2]:
+                for j in range(k, min(k + 2, len(words))):
+                    if line_of[j] == line_of[k]:
+                        found.append((3.0, words[j].box))
+        elif tok_at and not priced and not blocked and len(words) <= 3:
+            found.append((2.0 - r.conf, Box.enclosing([words[k].box for k in tok_at]) or r.box))
+        elif r.conf < 0.5 and len(words) <= 4 and not blocked and not priced:
+            found.append((1.0 - r.conf, Box.enclosing([w.box for w in words]) or r.box))
+    return found
+
+
+def _unexplained_ink(gray: Any, covered: list[Box], h: float) -> list[Box]:
+    """Blobs of ink, text-line shaped, that no confidently read word covers."""
+    import cv2
+    import numpy as np
+
+    from models.documents import Box
+
+    H, W = gray.shape[:2]
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                max(15, int(h * 2) | 1), 15)
+    pad = max(2, int(0.25 * h))
+    for b in covered:
+        ink[max(0, int(b.y0) - pad):min(H, int(b.y1) + pad), max(0, int(b.x0) - pad):min(W, int(b.x1) + pad)] = 0
+    kw, kh = max(3, int(1.2 * h)), max(1, int(0.3 * h))
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((kh, kw), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, hh, area = stats[i]
+        if hh < 0.9 * h or hh > 5 * h or w < 3 * h or w > 0.95 * W:
+            continue
+        if x <= 2 or y <= 2 or x + w >= W - 2 or y + hh >= H - 2:
+            continue  # touches the image border: background, a table edge
+        dens = float(ink[y:y + hh, x:x + w].mean()) / 255.0
+        if not 0.04 <= dens <= 0.5:
+            continue
+        out.append((w * hh, Box(x0=float(x), y0=float(y), x1=float(x + w), y1=float(y + hh))))
+    out.sort(key=lambda t: -t[0])
+    return [b for _, b in out[:3]]
+
+
+def _line_crop(gray: Any, box: Box, h: float) -> tuple[Any, tuple[int, int, int, int]] | None:
+    """The text line around `box`: the band of rows with ink that holds the box's centre,
+    across the ink's horizontal extent (handwriting runs past the word boxes)."""
+    import numpy as np
+
+    H, W = gray.shape[:2]
+    y0, y1 = max(0, int(box.y0 - 0.8 * h)), min(H, int(box.y1 + 0.8 * h))
+    if y1 - y0 < 4:
+        return None
+    band = gray[y0:y1]
+    thr = float(np.percentile(band, 50)) - 40
+    ink = band < thr
+    x0, x1 = max(0, int(box.x0 - 2 * h)), min(W, int(box.x1 + 2 * h))
+    prof = ink[:, x0:x1].mean(axis=1)
+    cy = int((box.y0 + box.y1) / 2) - y0
+    cy = min(max(cy, 0), len(prof) - 1)
+    top, bot = cy, cy
+    lim = 0.004
+    while top > 0 and prof[top - 1] > lim:
+        top -= 1
+    while bot < len(prof) - 1 and prof[bot + 1] > lim:
+        bot += 1
+    if bot - top < 0.6 * h:
+        top, bot = int(box.y0) - y0, int(box.y1) - y0
+    pad = int(0.25 * h) + 2
+    top, bot = max(0, top - pad), min(len(prof), bot + pad + 1)
+    # the text segment: from the box outwards while the gaps between inked columns
+    # stay narrower than ~1.5 character heights (a word space, not a column gap)
+    colink = ink[top:bot, :].any(axis=0)
+    gap = max(3, int(1.5 * h))
+    bx0, bx1 = max(0, int(box.x0)), min(W - 1, int(box.x1))
+    cx0 = bx0
+    run = 0
+    for x in range(bx0 - 1, -1, -1):
+        if colink[x]:
+            cx0, run = x, 0
+        else:
+            run += 1
+            if run > gap:
+                break
+    cx1 = bx1
+    run = 0
+    for x in range(bx1 + 1, W):
+        if colink[x]:
+            cx1, run = x, 0
+        else:
+            run += 1
+            if run > gap:
+                break
+    if not colink[bx0:bx1 + 1].any() and cx0 == bx0 and cx1 == bx1:
+        return None
+    cx0, cx1 = max(0, cx0 - pad), min(W, cx1 + pad + 1)
+    return gray[y0 + top:y0 + bot, cx0:cx1], (cx0, y0 + top, cx1, y0 + bot)
+
+
+def _recognise_line(crop: Any) -> tuple[str, float] | None:
+    """RapidOCR's recogniser alone on one text-line image."""
+    import numpy as np
+
+    from pipeline.ocr.rapid import recognize_crops
+
+    if crop.size == 0 or min(crop.shape[:2]) < 4:
+        return None
+    # recognition alone, through rapid.recognize_crops: calling the shared RapidOCR
+    # instance with use_det=False would switch detection off for every later call
+    try:
+        (text, score), = recognize_crops([np.ascontiguousarray(crop.astype(np.uint8))])
+    except Exception:  # noqa: BLE001 - a failed re-read is no reading
+        log.debug("line re-read failed", exc_info=True)
+        return None
+    return (text, score) if text else None
+
+
+def reread_lines(gray: Any, regions: list[tuple[float, Box]], h: float) -> dict[float, list[tuple[str, float, Box]]]:
+    """Each region's text line recognised by RapidOCR at two scales: scale -> [(text, score, line box)]."""
+    import cv2
+
+    from models.documents import Box
+
+    per_scale: dict[float, list[tuple[str, float, Box]]] = {}
+    for _, box in regions:
+        got = _line_crop(gray, box, h)
+        if got is None:
+            continue
+        crop, (x0, y0, x1, y1) = got
+        line_h = max(1, crop.shape[0])
+        for target in (48.0, 72.0, 60.0):
+            f = target / line_h
+            img = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
+            if target == 60.0:  # a third, binarised view: its slips differ from the grey ones'
+                img = cv2.threshold(cv2.GaussianBlur(img, (3, 3), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+            rr = _recognise_line(img)
+            if rr is None or not rr[0].strip():
+                continue
+            per_scale.setdefault(target, []).append((rr[0], max(0.0, min(1.0, rr[1])),
+                                                     Box(x0=x0, y0=y0, x1=x1, y1=y1)))
+    return per_scale
+
+
+def _rot_box(b: Box, rot: int, w: float, h: float, inverse: bool = False) -> Box:
+    """A box under a clockwise quarter turn of a w x h image (or back with `inverse`)."""
+    from models.documents import Box
+
+    rot = rot % 360
+    if inverse:
+        # the rotated image is h x w for 90/270; undoing a turn is the opposite turn
+        if rot in (90, 270):
+            w, h = h, w
+        rot = (360 - rot) % 360
+    pts = [(b.x0, b.y0), (b.x1, b.y1)]
+    if rot == 90:
+        pts = [(h - y, x) for x, y in pts]
+    elif rot == 180:
+        pts = [(w - x, h - y) for x, y in pts]
+    elif rot == 270:
+        pts = [(y, w - x) for x, y in pts]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return Box(x0=min(xs), y0=min(ys), x1=max(xs), y1=max(ys))
+
+
+def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptExtraction,
+                          serial_pattern: str | None, *, required: bool = True,
+                          alt_docs: Sequence[DocumentText] = (), accept: float = 0.9,
+                          max_regions: int = 5) -> ReceiptExtraction:
+    """Re-read the probable handwriting of a receipt line by line with RapidOCR's
+    recogniser and vote again on the serial. Returns `ex` unchanged when the serial is
+    already sure (confidence >= `accept`), the file is a text PDF, or nothing
+    looks like handwriting. Never raises; costs ~0.1-0.2 s per line on one core.
+
+    `required`: the campaign asks for a handwritten serial, so the unexplained ink of
+    the page is searched too (not only rows that show a serial cue or token)."""
+    try:
+        cur = ex.serial_handwritten
+        serial_sure = cur is not None and cur.confidence >= accept
+        rno = ex.receipt_number
+        rno_sure = rno is not None and rno.confidence >= accept
+        if info is None or (serial_sure and rno_sure):
+            return ex
+        if not any(p.source != "pdf-text" for p in doc.pages):
+            return ex
+        from models.documents import DocumentText, Line, Page
+        from pipeline.extract.layout import build_rows
+        from pipeline.ocr.base import split_line_into_words
+        from pipeline.preprocess import to_gray
+        from pipeline.render import render_file
+
+        main_rows = build_rows(doc)
+        alt_rows = [build_rows(d) for d in alt_docs]
+        readings = [main_rows, *alt_rows]
+        rendered = {rp.page_no: rp for rp in render_file(info.path, info.detected_type, dpi=300)}
+        synth: list[DocumentText] = []
+        for page in doc.pages:
+            rp = rendered.get(page.page_no)
+            if page.source == "pdf-text" or rp is None or rp.image is None:
+                continue
+            gray0 = to_gray(rp.image)
+            H0, W0 = gray0.shape[:2]
+            rot = int(page.rotation) % 360
+            gray = _rotate_gray(gray0, rot)
+            page_rows = [_page_rows(rs, page.page_no) for rs in readings]
+            # word boxes of confident words, in the upright image
+            good = [_rot_box(w.box, rot, W0, H0) for rs in page_rows for r in rs for ln in r.lines
+                    for w in ln.words if w.conf >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2]
+            hs = sorted(b.height for b in good if b.height > 0)
+            h = hs[len(hs) // 2] if hs else 20.0
+            regions = serial_regions(readings, serial_pattern, page.page_no)
+            if serial_sure:
+                regions = []
+            if rno is not None and not rno_sure and rno.evidence is not None and rno.evidence.box is not None \
+                    and rno.evidence.page == page.page_no:
+                regions.append((2.5, rno.evidence.box))  # a shaky receipt number: read its line again
+            regions = [(p, _rot_box(b, rot, W0, H0)) for p, b in regions]
+            if required and not serial_sure:
+                regions += [(0.5, b) for b in _unexplained_ink(gray, good, h)]
+            regions = _merge_regions(regions, h)[:max_regions]
+            if not regions:
+                continue
+            for _scale, items in sorted(reread_lines(gray, regions, h).items()):
+                lines = []
+                for text, score, box in items:
+                    b = _rot_box(box, rot, W0, H0, inverse=True)
+                    words = split_line_into_words(text, b, score, "rapidocr-line")
+                    if words:
+                        lines.append(Line(words=tuple(words)))
+                if lines:
+                    synth.append(DocumentText(file=doc.file, pages=(Page(
+                        page_no=page.page_no, width=page.width, height=page.height, lines=tuple(lines),
+                        engine="rapidocr-line", rotation=rot),)))
+        if not synth:
+            return ex
+        ex = _vote_receipt_number(ex, synth)
+        if serial_sure:
+            return ex
+        excl = {f.value for f in (ex.reseller_vat, ex.buyer_vat, ex.receipt_number) if f is not None}
+        excl |= {f.raw for f in (ex.reseller_vat, ex.buyer_vat, ex.receipt_number) if f is not None}
+        all_rows = readings + [build_rows(d) for d in synth]
+        cands: list[SerialCand] = []
+        for k, rs in enumerate(all_rows):
+            cands += serial_candidates(rs, serial_pattern, k, excl)
+        serial = pick_serial(cands, len(all_rows))
+        if serial is None:
+            return ex
+        serial = serial.model_copy(update={"meta": {**serial.meta, "line_rereads": str(len(synth))}})
+        return ex.model_copy(update={"serial_handwritten": serial})
+    except Exception:  # noqa: BLE001 - a failed re-read leaves the extraction as it was
+        log.warning("serial line re-read failed", exc_info=True)
+        return ex
+
+
+def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> ReceiptExtraction:
+    """The receipt number checked against the line re-reads: filled in when the page
+    reading garbled it, more confident when the re-reads agree, less when they don't."""
+    from pipeline.extract.layout import build_rows
+    from pipeline.extract.receipt_number import extract_receipt_number
+
+    def key(v: str) -> str:
+        return re.sub(r"[^0-9A-Z]", "", v.upper())
+
+    found = [f for f in (extract_receipt_number(build_rows(d)) for d in synth) if f is not None]
+    cur = ex.receipt_number
+    if not found:
+        return ex
+    if cur is None:
+        rn = max(found, key=lambda f: f.confidence)
+        agree = sum(key(f.value) == key(rn.value) for f in found)
+        c = rn.confidence * (0.85 if agree >= 2 else 0.7)
+        return ex.model_copy(update={"receipt_number": rn.model_copy(update={
+            "confidence": round(min(c, 0.85), 3), "meta": {**rn.meta, "source": "line re-read",
+                                                          "readings_agree": f"{agree}/{len(found)}"}})})
+    same = [f for f in found if key(f.value) == key(cur.value)]
+    other = [f for f in found if key(f.value) != key(cur.value)]
+    if same and not other:
+        c = min(0.97, cur.confidence + 0.12)
+    elif len(other) >= 2 and len({key(f.value) for f in other}) == 1 and not same and cur.confidence < 0.8:
+        # the re-reads agree with each other, not with the page reading: take theirs, unsure
+        best = max(other, key=lambda f: f.confidence)
+        return ex.model_copy(update={"receipt_number": best.model_copy(update={
+            "confidence": round(min(0.7, best.confidence), 3),
+            "meta": {**best.meta, "source": "line re-read", "page_reading": cur.value}})})
+    else:
+        c = min(cur.confidence, 0.6)
+    return ex.model_copy(update={"receipt_number": cur.model_copy(update={
+        "confidence": round(c, 3), "meta": {**cur.meta, "line_rereads_agree": f"{len(same)}/{len(found)}"}})})
+
+
+def _rotate_gray(gray: Any, rot: int) -> Any:
+    import cv2
+
+    if rot == 90:
+        return cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE)
+    if rot == 180:
+        return cv2.rotate(gray, cv2.ROTATE_180)
+    if rot == 270:
+        return cv2.rotate(gray, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return gray
+
+
+def _merge_regions(found: list[tuple[float, Box]], h: float) -> list[tuple[float, Box]]:
+    merged: list[tuple[float, Box]] = []
+    for pr, b in sorted(found, key=lambda x: -x[0]):
+        for k, (pr2, b2) in enumerate(merged):
+            ov = min(b.y1, b2.y1) - max(b.y0, b2.y0)
+            if ov > 0.5 * min(b.height, b2.height):
+                merged[k] = (max(pr, pr2), b2.union(b))
+                break
+        else:
+            merged.append((pr, b))
+    return [(p, b) for p, b in merged if b.height < 6 * h]

@@ -225,3 +225,13 @@ def test_breakdown_by_group():
     assert b["degradation"]["blur"]["fields"]["f"]["accuracy"] == pytest.approx(0.5)
     assert b["degradation"]["blur"]["documents"] == 2
     assert b["degradation"]["noise"]["fields"]["f"]["accuracy"] == 0.0
+
+
+def test_at_threshold_counts_what_the_rules_act_on():
+    from pipeline.eval.metrics import FieldRecord, at_threshold
+
+    recs = [FieldRecord(doc=f"d{i}", field="total", expected="1", got=g, confidence=c, outcome=o)
+            for i, (g, c, o) in enumerate([("1", 0.95, "tp"), ("2", 0.85, "wrong"), ("1", 0.5, "tp"),
+                                           (None, None, "fn"), ("3", 0.8, "fp")])]
+    assert at_threshold(recs, 0.8) == {"threshold": 0.8, "kept": 3, "right": 1, "precision": round(1 / 3, 4)}
+    assert at_threshold(recs, 0.99)["precision"] is None

@@ -236,6 +236,14 @@ def auto_threshold(records: Iterable[FieldRecord], target: float = TARGET) -> di
     return best
 
 
+def at_threshold(records: Iterable[FieldRecord], threshold: float) -> dict[str, Any]:
+    """The extracted values the pipeline would act on alone (confidence >= `threshold`,
+    the settings' accept_confidence): how many, and how many of them are right."""
+    kept = [r.outcome == "tp" for r in records
+            if r.confidence is not None and r.outcome in ("tp", "wrong", "fp") and r.confidence >= threshold - 1e-12]
+    return {"threshold": threshold, "kept": len(kept), "right": sum(kept), "precision": _ratio(sum(kept), len(kept))}
+
+
 def confusion(pairs: Iterable[tuple[str, str]], labels: Sequence[str]) -> dict[str, Any]:
     """Expected status (rows) x verdict status (columns); labels not listed go to "other"."""
     labels = list(labels)

@@ -17,6 +17,7 @@ from pipeline.eval.adapters import STATUSES, DocScore
 from pipeline.eval.metrics import (
     RIGHT,
     FieldRecord,
+    at_threshold,
     auto_threshold,
     breakdown,
     calibration,
@@ -26,10 +27,12 @@ from pipeline.eval.metrics import (
     timing_stats,
 )
 from pipeline.eval.tamper import tamper_summary
+from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "claimcheck-eval/1"
+ACCEPT = Settings.model_fields["accept_confidence"].default  # the confidence rules act on alone
 ERROR_COLUMNS = ("document", "field", "outcome", "expected", "got", "confidence", "note")
 
 
@@ -45,7 +48,8 @@ def build_summary(docs: Mapping[str, DocScore], *, fields: Sequence[str], field_
     field_out: dict[str, Any] = {}
     for f in fields:
         field_out[f] = {**stats[f], "note": (field_notes or {}).get(f, ""),
-                        "calibration": calibration(by_field[f]), "auto_approve": auto_threshold(by_field[f])}
+                        "calibration": calibration(by_field[f]), "auto_approve": auto_threshold(by_field[f]),
+                        "at_accept": at_threshold(by_field[f], ACCEPT)}
     n_docs = len(docs)
     errors = [d for d in docs.values() if d.error]
     accs = [s["accuracy"] for s in stats.values() if s["accuracy"] is not None]
@@ -273,9 +277,10 @@ def render_html(summary: Mapping[str, Any], pngs: Sequence[str]) -> str:
              f"{html.escape(str(run.get('tesseract')))}.</p>",
              "<h2>Per field</h2>",
              _table(["field", "n", "accuracy", "precision", "recall", "right", "wrong value", "missed", "spurious",
-                     "errors", "auto-approve ≥", "coverage", "how it is scored"],
+                     "errors", "auto-approve ≥", "coverage", "right at accept_confidence", "how it is scored"],
                     [[f, s["n"], s["accuracy"], s["precision"], s["recall"], s["tp"] + s["tn"], s["wrong"], s["fn"],
-                      s["fp"], s["error"], s["auto_approve"]["threshold"], s["auto_approve"]["coverage"], s["note"]]
+                      s["fp"], s["error"], s["auto_approve"]["threshold"], s["auto_approve"]["coverage"],
+                      f"{s['at_accept']['right']}/{s['at_accept']['kept']}" if s.get("at_accept") else "", s["note"]]
                      for f, s in fields.items()]),
              f"<p>Documents with every field right: {ov.get('documents_all_right')} of {ov.get('documents')}. "
              f"Mean field accuracy {_fmt(ov.get('mean_field_accuracy'))}.</p>"]
@@ -380,8 +385,10 @@ def headline(summary: Mapping[str, Any]) -> str:
              f"{ov.get('documents_all_right')} with every field right"]
     for f, s in summary.get("fields", {}).items():
         aa = s["auto_approve"]
+        at = s.get("at_accept") or {}
         lines.append(f"  {f:<20} acc {_fmt(s['accuracy'])}  prec {_fmt(s['precision'])}  rec {_fmt(s['recall'])}"
-                     f"  auto-approve >= {_fmt(aa['threshold'])} keeps {_fmt(aa['coverage'])}")
+                     f"  auto-approve >= {_fmt(aa['threshold'])} keeps {_fmt(aa['coverage'])}"
+                     f"  at conf >= {at.get('threshold')}: {at.get('right')}/{at.get('kept')} right")
     conf = summary.get("confusion")
     if conf:
         lines.append(f"  verdict agreement {_fmt(conf['agreement'])} of {conf['n']}")

@@ -281,13 +281,6 @@ def forge_one(src: Path, root: Path, out: Path, seed: int, kinds: tuple[str, ...
     return results
 
 
-def split_of(stem: str) -> str:
-    """The fixed tune/held-out split of a SROIE scan (the same as scripts/bench_forensics.py)."""
-    import hashlib
-
-    return "tune" if int(hashlib.sha256(stem.encode()).hexdigest(), 16) % 2 == 0 else "heldout"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sroie", type=Path)
@@ -303,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     (a.out / "truth").mkdir(parents=True, exist_ok=True)
     srcs = sorted((a.sroie / "images").glob("*.jpg"))
     if a.half != "all":
+        from bench_forensics import split_of  # the one tune/held-out split (scripts/ is on sys.path)
+
         srcs = [p for p in srcs if split_of(p.stem) == a.half]
     srcs = srcs[: a.limit]
     (a.out / "labels").mkdir(parents=True, exist_ok=True)

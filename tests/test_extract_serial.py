@@ -133,3 +133,24 @@ def test_serial_glued_to_cue_and_postcode_not_joined() -> None:
 def test_labelled_printed_numbers_are_not_serials(row: str) -> None:
     ex = extract_receipt(doc(PRINTED + [row]), serial_pattern=SIGMA)
     assert ex.serial_handwritten is None
+
+
+def test_line_rereads_are_remembered_by_crop_content(monkeypatch):
+    """extract_receipt runs again when the second engine's reading arrives; the same
+    line crops must not be recognised twice."""
+    import numpy as np
+
+    from pipeline.extract import serial
+
+    calls = []
+    monkeypatch.setattr(serial, "_recognise_line_uncached", lambda crop: calls.append(1) or ("123", 0.9))
+    monkeypatch.setattr(serial, "_LINE_CACHE", {})
+    crop = np.full((20, 60), 255, np.uint8)
+    crop[5:15, 10:50] = 0
+    assert serial._recognise_line(crop) == ("123", 0.9)
+    assert serial._recognise_line(crop.copy()) == ("123", 0.9)
+    assert len(calls) == 1
+    other = crop.copy()
+    other[0, 0] = 0
+    serial._recognise_line(other)
+    assert len(calls) == 2

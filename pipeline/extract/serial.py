@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -451,31 +452,50 @@ def _line_crop(gray: Any, box: Box, h: float) -> tuple[Any, tuple[int, int, int,
     colink = ink[top:bot, :].any(axis=0)
     gap = max(3, int(1.5 * h))
     bx0, bx1 = max(0, int(box.x0)), min(W - 1, int(box.x1))
-    cx0 = bx0
-    run = 0
-    for x in range(bx0 - 1, -1, -1):
-        if colink[x]:
-            cx0, run = x, 0
-        else:
-            run += 1
-            if run > gap:
-                break
-    cx1 = bx1
-    run = 0
-    for x in range(bx1 + 1, W):
-        if colink[x]:
-            cx1, run = x, 0
-        else:
-            run += 1
-            if run > gap:
-                break
+    cx0 = _last_inked(colink, range(bx0 - 1, -1, -1), gap, bx0)
+    cx1 = _last_inked(colink, range(bx1 + 1, W), gap, bx1)
     if not colink[bx0:bx1 + 1].any() and cx0 == bx0 and cx1 == bx1:
         return None
     cx0, cx1 = max(0, cx0 - pad), min(W, cx1 + pad + 1)
     return gray[y0 + top:y0 + bot, cx0:cx1], (cx0, y0 + top, cx1, y0 + bot)
 
 
+def _last_inked(colink: Any, xs: range, gap: int, start: int) -> int:
+    """Walking `xs` outwards from `start`: the last inked column before a gap wider than `gap`."""
+    last, run = start, 0
+    for x in xs:
+        if colink[x]:
+            last, run = x, 0
+        else:
+            run += 1
+            if run > gap:
+                break
+    return last
+
+
+#: recent line re-reads by crop content: `extract_receipt` runs a second time when the
+#: second engine's reading arrives, and re-reads the same crops
+_LINE_CACHE: dict[bytes, tuple[str, float] | None] = {}
+_LINE_CACHE_MAX = 512
+_LINE_LOCK = threading.Lock()
+
+
 def _recognise_line(crop: Any) -> tuple[str, float] | None:
+    import hashlib
+
+    key = hashlib.sha1(f"{crop.shape}".encode() + crop.tobytes()).digest()
+    with _LINE_LOCK:
+        if key in _LINE_CACHE:
+            return _LINE_CACHE[key]
+    got = _recognise_line_uncached(crop)
+    with _LINE_LOCK:
+        if len(_LINE_CACHE) >= _LINE_CACHE_MAX:
+            _LINE_CACHE.pop(next(iter(_LINE_CACHE)))
+        _LINE_CACHE[key] = got
+    return got
+
+
+def _recognise_line_uncached(crop: Any) -> tuple[str, float] | None:
     """RapidOCR's recogniser alone on one text-line image."""
     import numpy as np
 

@@ -229,30 +229,30 @@ def _key_line_priority(line: Line, rel_y: float) -> float:
 _GLUE_DATE_TIME = re.compile(r"(?<![\d])(\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2}))(?=\d{1,2}\s?:\s?\d{2})")
 
 
+def _chars_and_breaks(text: str) -> tuple[list[str], list[bool]]:
+    """The non-space characters of `text`, and for each whether a space came before it."""
+    chars: list[str] = []
+    breaks: list[bool] = []
+    pending = False
+    for c in text:
+        if c.isspace():
+            pending = True
+            continue
+        chars.append(c)
+        breaks.append(pending)
+        pending = False
+    return chars, breaks
+
+
 def _respace_like(text2: str, text1: str) -> str:
     """Put the word breaks of reading `text1` into reading `text2` where the two
     agree character for character (RapidOCR drops the wide gaps of receipt
     columns: "06-05-201812:43:19", "TOTAL:65.55")."""
     import difflib
 
-    a_chars, a_space = [], []
-    pending = False
-    for c in text1:
-        if c.isspace():
-            pending = True
-            continue
-        a_chars.append(c.upper())
-        a_space.append(pending)
-        pending = False
-    b_chars, b_space = [], []
-    pending = False
-    for c in text2:
-        if c.isspace():
-            pending = True
-            continue
-        b_chars.append(c)
-        b_space.append(pending)
-        pending = False
+    a_chars, a_space = _chars_and_breaks(text1)
+    a_chars = [c.upper() for c in a_chars]
+    b_chars, b_space = _chars_and_breaks(text2)
     sm = difflib.SequenceMatcher(None, "".join(a_chars), "".join(c.upper() for c in b_chars), autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":

@@ -298,11 +298,17 @@ def samples_generate(
     out: Annotated[Path, typer.Argument(help="folder for the labelled claims")],
     n: Annotated[int, typer.Option("--n", help="number of claims")] = 300,
     seed: Annotated[int, typer.Option(help="same seed, same bytes")] = 7,
+    alter_stage: Annotated[str, typer.Option(
+        "--alter-stage", help="render: pixel edits on the flat page, then photographed/scanned; "
+                              "final: the same edits on the finished image, re-saved like an image editor")] = "render",
 ) -> None:
     """Generate a labelled claim set (layouts, languages, degradations, altered copies): docs/dataset_format.md."""
-    from pipeline.samples.generator import generate_dataset
+    from pipeline.samples.generator import ALTER_STAGES, generate_dataset
 
-    folders = generate_dataset(out, n=n, seed=seed)
+    if alter_stage not in ALTER_STAGES:
+        typer.echo(f"--alter-stage must be one of {', '.join(ALTER_STAGES)}", err=True)
+        raise typer.Exit(ExitCode.USAGE)
+    folders = generate_dataset(out, n=n, seed=seed, alter_stage=alter_stage)
     typer.echo(f"{len(folders)} claims in {out}")
 
 

@@ -8,6 +8,14 @@ photo/scan degradation, so their boxes are mapped with the field boxes:
 - line_replaced: an item line painted over and re-typed in a similar font;
 - line_erased: an item line (text and price) painted over with paper colour.
 
+With `alter_stage="final"` (`claimcheck samples generate --alter-stage final`) the same
+three edits are made again on the FINISHED image instead, as an image editor would: the
+photo/scan is first compressed as its camera or scanner would save it, then the edit is
+replayed in final-image coordinates (the render-coordinate edit mapped through the
+degradation homographies: `replay_on_final`), then the file is re-saved at the editor's
+JPEG quality. The pasted glyph then carries the degraded source's pixels, painted paper is
+flat over a noisy, unevenly lit photo, and re-typed text is sharp where the rest is blurred.
+
 File alterations: pdf_incremental_edit (a string of the text-layer PDF rewritten in
 an appended incremental update; the original revision stays in the file) and
 editor_metadata (EXIF/XMP Software or PDF Producer of an image/PDF editor).
@@ -20,6 +28,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import io
+
+import cv2
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.samples.fonts import font, font_path
@@ -115,18 +127,100 @@ def _similar_font(key: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
     return font(alt[1], size), str(font_path(alt[1]).stem)
 
 
+def _retype(draw: ImageDraw.ImageDraw, op: dict, new_text: str, fill) -> tuple[str, Box]:
+    """Type `new_text` where `op` was printed, in a similar font; (font name, text box)."""
+    f, fname = _similar_font(op["font"], op["size"])
+    draw.text(tuple(op["xy"]), new_text, font=f, fill=fill, anchor=op["anchor"])
+    return fname, [int(v) for v in draw.textbbox(tuple(op["xy"]), new_text, font=f, anchor=op["anchor"])]
+
+
 def line_replaced(page, field: dict, new_text: str, paper) -> dict:
     op = page.ops[field["_op"]]
     old_box = list(field["box"])
     page.draw.rectangle([old_box[0] - 1, old_box[1] - 1, old_box[2] + 1, old_box[3] + 1], fill=tuple(paper))
-    f, fname = _similar_font(op["font"], op["size"])
-    page.draw.text(tuple(op["xy"]), new_text, font=f, fill=tuple(op["fill"]), anchor=op["anchor"])
-    nb = [int(v) for v in page.draw.textbbox(tuple(op["xy"]), new_text, font=f, anchor=op["anchor"])]
+    fname, nb = _retype(page.draw, op, new_text, tuple(op["fill"]))
     box = [min(old_box[0], nb[0]) - 1, min(old_box[1], nb[1]) - 1, max(old_box[2], nb[2]) + 1, max(old_box[3], nb[3]) + 1]
     old = field["text"]
     field.update(original_value=field["value"], value=new_text, text=new_text, box=nb)
     return {"type": "line_replaced", "field": field["name"], "box": box,
             "detail": {"old_text": old, "new_text": new_text, "font": fname, "printed_font": op["font"]}}
+
+
+# ---------------------------------------------------------------- edits of the finished image
+
+
+def jpeg_roundtrip(img: Image.Image, quality: int) -> Image.Image:
+    """The image as a camera or scanner saved it: JPEG-compressed once at `quality`."""
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality, subsampling=2)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def _compose(Hs: list[np.ndarray]) -> np.ndarray:
+    H = np.eye(3)
+    for h in Hs:
+        H = np.asarray(h, dtype=np.float64) @ H
+    return H
+
+
+def _quad(box, H: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    pts = np.array([[[x0, y0]], [[x1, y0]], [[x1, y1]], [[x0, y1]]], dtype=np.float64)
+    return cv2.perspectiveTransform(pts, H).reshape(4, 2).astype(np.float32)
+
+
+def _quad_mask(quad: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(m, np.round(quad).astype(np.int32), 255)
+    return m
+
+
+def _surrounding_paper(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The colour an editor's brush picks next to the region: the median of a ring around it."""
+    ring = cv2.dilate(mask, np.ones((9, 9), np.uint8)) & ~mask
+    px = arr[ring > 0]
+    if len(px) == 0:
+        px = arr.reshape(-1, 3)
+    return np.median(px, axis=0)
+
+
+def replay_on_final(img: Image.Image, record: dict, Hs: list[np.ndarray], *,
+                    old_box: Box | None = None, op: dict | None = None) -> Image.Image:
+    """Repeat a pixel alteration, made in render coordinates (`record` before box mapping), on
+    the degraded image: the clone stamp copies the degraded source glyph onto the target
+    cell's quad, painting fills the row's quad with the paper colour picked beside it, and
+    re-typed text is drawn through the page's homography in the darkest ink of the old line."""
+    H = _compose(Hs)
+    arr = np.asarray(img.convert("RGB")).copy()
+    shape = arr.shape[:2]
+    kind = record["type"]
+    if kind == "digit_copy":
+        src, dst = _quad(record["detail"]["from_box"], H), _quad(record["box"], H)
+        M = cv2.getPerspectiveTransform(src, dst)
+        moved = cv2.warpPerspective(arr, M, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        m = _quad_mask(dst, shape) > 0
+        arr[m] = moved[m]
+    elif kind in ("line_erased", "line_replaced"):
+        box = record["box"] if kind == "line_erased" else old_box
+        b = [box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1]
+        m = _quad_mask(_quad(b, H), shape)
+        ink = None
+        if kind == "line_replaced":
+            lum = arr[m > 0].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+            if len(lum):
+                ink = arr[m > 0][np.argsort(lum)[max(0, len(lum) // 50)]].astype(np.float32)
+        arr[m > 0] = _surrounding_paper(arr, m)
+        if kind == "line_replaced" and op is not None:
+            w = int(np.ceil(max(old_box[2], record["box"][2]) + op["size"] * 2))
+            h = int(np.ceil(max(old_box[3], record["box"][3]) + op["size"] * 2))
+            layer = Image.new("L", (w, h), 0)
+            _retype(ImageDraw.Draw(layer), op, record["detail"]["new_text"], 255)
+            alpha = cv2.warpPerspective(np.asarray(layer), H, (shape[1], shape[0]), flags=cv2.INTER_LINEAR)
+            a = (alpha.astype(np.float32) / 255.0)[..., None]
+            colour = ink if ink is not None else np.array(op["fill"][:3], np.float32)
+            arr = (arr.astype(np.float32) * (1 - a) + colour * a).round().clip(0, 255).astype(np.uint8)
+    return Image.fromarray(arr)
 
 
 def line_erased(page, field: dict, paper) -> dict:

@@ -12,6 +12,7 @@ the number of workers.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import random
@@ -595,7 +596,7 @@ def _save_image(img: Image.Image, path: Path, fmt: str, quality: int | None, edi
         img.convert("RGB").save(path, "JPEG", quality=quality, subsampling=2, **kw)
 
 
-def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
+def build_claim(plan: Plan, out_dir: Path, seed: int, alter_stage: str = "render") -> Path:
     campaigns = load_campaigns()
     camp = campaigns[plan.campaign_id]
     rng = random.Random(f"claimcheck-dataset:{seed}:{plan.index}")
@@ -676,6 +677,9 @@ def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
         truth_receipt.update(rmeta)
         fields = page.fields
         paper = page.img.getpixel((2, page.img.height - 3))
+        after = alter_stage == "final" and plan.alteration in ("digit_copy", "line_replaced", "line_erased")
+        clean = page.img.copy() if after else None
+        replay: dict = {}  # what replay_on_final needs besides the render-coordinate record
         if plan.alteration == "digit_copy":
             tgt = rng.choice(["purchase_date", "total"])
             order = [tgt, "total" if tgt == "purchase_date" else "purchase_date"]
@@ -690,11 +694,13 @@ def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
             others = [f for f in fields if f["name"] == "other_line"]
             f = rng.choice(others)
             if plan.alteration == "line_replaced":
+                replay = {"old_box": list(f["box"]), "op": dict(page.ops[f["_op"]])}
                 alterations.append(alter.line_replaced(page, f, REPLACEMENTS[spec.lang], paper))
             else:
                 alterations.append(alter.line_erased(page, f, paper))
                 fields.remove(f)
-        img = page.img
+        rendered_edits = [copy.deepcopy(a) for a in alterations] if after else []
+        img = clean if after else page.img  # "final": the unedited print is photographed / scanned
         degr: list[dict] = []
         Hs: list[np.ndarray] = []
         if plan.layout == "photo_on_table":
@@ -715,11 +721,27 @@ def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
             img, Hs, degr = _degrade(img, rng, plan.layout)
         _map_boxes(fields, Hs, img.size)
         _map_boxes(alterations, Hs, img.size)
+        # "final" stage: the editor opens the camera's/scanner's JPEG, edits it and re-saves it
+        edit_rng = random.Random(f"claimcheck-dataset:{seed}:{plan.index}:after")
+
+        def edited(img: Image.Image, q: int | None) -> tuple[Image.Image, int | None]:
+            if not rendered_edits:
+                return img, q
+            if q is not None:
+                img = alter.jpeg_roundtrip(img, q)
+            for rec in rendered_edits:
+                img = alter.replay_on_final(img, rec, Hs, old_box=replay.get("old_box"), op=replay.get("op"))
+            q2 = edit_rng.choice([80, 85, 90, 95]) if q is not None else None
+            for a in alterations:
+                a["detail"].update(stage="after_degradation", capture_quality=q, resave_quality=q2)
+            return img, q2
+
         if plan.layout == "scanned_pdf":
             name = "receipt.pdf"
             q = rng.choice([80, 85, 88, 92])
+            img, q_file = edited(img, q)
             pdfkw = {"producer": editor, "creator": editor} if editor else {}
-            img.save(folder / name, "PDF", resolution=200.0, quality=q, title="Scanned document", author="",
+            img.save(folder / name, "PDF", resolution=200.0, quality=q_file, title="Scanned document", author="",
                      creationDate=FIXED_PDF_DATE, modDate=FIXED_PDF_DATE, **pdfkw)
             degr += [{"type": "image_only_pdf", "dpi": 200}, {"type": "jpeg", "quality": q}]
             truth_receipt.update(file=name, format="pdf", text_layer=False, pages=1, dpi=200,
@@ -734,6 +756,7 @@ def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
                 degr.append({"type": "jpeg", "quality": q})
             else:
                 name, fmt, q = "receipt.png", "png", None
+            img, q = edited(img, q)
             _save_image(img, folder / name, fmt, q, editor)
             truth_receipt.update(file=name, format=fmt, coordinate_space="pixels")
             if editor:
@@ -813,19 +836,29 @@ def build_claim(plan: Plan, out_dir: Path, seed: int) -> Path:
 
 
 def _build_star(args) -> str:
-    plan_d, out_dir, seed = args
-    return str(build_claim(Plan(**plan_d), Path(out_dir), seed))
+    plan_d, out_dir, seed, stage = args
+    return str(build_claim(Plan(**plan_d), Path(out_dir), seed, stage))
 
 
-def generate_dataset(out_dir: Path, *, n: int, seed: int) -> list[Path]:
+ALTER_STAGES = ("render", "final")
+
+
+def generate_dataset(out_dir: Path, *, n: int, seed: int, alter_stage: str = "render") -> list[Path]:
     """Write `n` claim folders under `out_dir` and return them in order.
+
+    `alter_stage`: "render" edits the flat page before the photo/scan degradations (the
+    tampered print is photographed); "final" replays the same edits on the finished,
+    compressed image and re-saves it (an image-editor forgery). Claims without a pixel
+    alteration are byte-identical in both.
 
     Deterministic per seed: the same (n, seed) gives byte-identical files, whatever the number of
     worker processes (env CLAIMCHECK_GEN_WORKERS, default min(cpu count, 8); 1 = in-process)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     plans = make_plan(n, seed, load_campaigns())
-    jobs = [(asdict(p), str(out_dir), seed) for p in plans]
+    if alter_stage not in ALTER_STAGES:
+        raise ValueError(f"alter_stage must be one of {ALTER_STAGES}, not {alter_stage!r}")
+    jobs = [(asdict(p), str(out_dir), seed, alter_stage) for p in plans]
     workers = int(os.environ.get("CLAIMCHECK_GEN_WORKERS") or min(os.cpu_count() or 1, 8))
     if workers <= 1 or n <= 2:
         return [Path(_build_star(j)) for j in jobs]

@@ -25,6 +25,9 @@ class SkuMatch(Record):
     runner_up: Sku | None = None
     runner_up_score: float = 0.0
     evidence: tuple[Evidence, ...] = ()
+    # mount variants of the same lens the receipt line does not tell apart (same focal
+    # range, aperture, line and cashback amount); `sku` is then the one the claimant declared
+    variants: tuple[str, ...] = ()
 
 
 class ChannelHit(Record):

@@ -297,10 +297,27 @@ def sku_text_score(text: str, sku: Sku) -> float:
     return _sku_line_score(text, sku, _sku_spec(sku.name), parse_product(text))
 
 
-def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText) -> SkuMatch:
+VARIANT_TIE = 0.005  # scores this close are a tie: the line says nothing that separates them
+
+
+def _mount_variants(a: ProductSpec, b: ProductSpec) -> bool:
+    """Two SKU names of one lens that differ only in the mount."""
+    return (a.is_lens and a.focal == b.focal and a.aperture == b.aperture and a.line == b.line
+            and a.series == b.series and a.mount != b.mount)
+
+
+def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText,
+              declared: str | None = None) -> SkuMatch:
     """Best eligible SKU over the receipt's product lines and rows (single and two
     adjacent rows joined). `runner_up` is the best *other* SKU; a close runner-up
-    means the receipt does not say which variant (e.g. the mount is missing)."""
+    means the receipt does not say which variant (e.g. the mount is missing).
+
+    Shops often print a lens without its mount ("24mm F1.4 DG HSM Art"). When the best
+    line ties between mount variants of one lens that carry the same cashback amount,
+    the receipt is consistent with each of them: the variant the claimant `declared` is
+    taken (listed in `variants`) and the runner-up is the best SKU outside the family,
+    so the margin rule still sees a real alternative. Without a declared variant among
+    them the tie stays, and the rules ask for review."""
     if not skus:
         return SkuMatch()
     lines: list[tuple[str, Evidence | None, float]] = []
@@ -334,13 +351,26 @@ def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText) -> 
     order = sorted(skus, key=lambda s: -scores[s.sku][0])
     win = order[0]
     ws, wtext, wev = scores[win.sku]
-    ru = order[1] if len(order) > 1 else None
-    rs = scores[ru.sku][0] if ru is not None else 0.0
     if ws <= 0.0:
         return SkuMatch(score=0.0)
+    variants: tuple[str, ...] = ()
+    wspec = _sku_spec(win.name)
+    family = [s for s in order if scores[s.sku][0] >= ws - VARIANT_TIE and s.amount == win.amount
+              and (s is win or _mount_variants(wspec, _sku_spec(s.name)))]
+    if declared and len(family) > 1 and parse_product(wtext).mount is None:
+        named = [s for s in family if sku_text_score(declared, s) >= 0.5]
+        best_named = max(named, key=lambda s: sku_text_score(declared, s), default=None)
+        if best_named is not None and sum(
+                sku_text_score(declared, s) >= sku_text_score(declared, best_named) for s in named) == 1:
+            win = best_named
+            ws, wtext, wev = scores[win.sku]
+            variants = tuple(s.sku for s in family)
+    rest = [s for s in order if s is not win and (not variants or s.sku not in variants)]
+    ru = rest[0] if rest else None
+    rs = scores[ru.sku][0] if ru is not None else 0.0
     return SkuMatch(sku=win if ws >= 0.5 else None, score=round(ws, 4), line_text=" ".join(wtext.split()),
                     runner_up=ru if rs > 0 else None, runner_up_score=round(rs, 4),
-                    evidence=(wev,) if wev is not None else ())
+                    evidence=(wev,) if wev is not None else (), variants=variants)
 
 
 # ---------------------------------------------------------------- channels

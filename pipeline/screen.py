@@ -185,7 +185,7 @@ def stage_match(s: Screening) -> Screening:
     return dataclasses.replace(
         s,
         reseller=match_reseller(s.extraction, c.resellers),
-        sku=match_sku(s.extraction, c.skus, s.receipt),
+        sku=match_sku(s.extraction, c.skus, s.receipt, declared=s.claim.declared.product_model if s.claim else None),
         channels=tuple(channels),
     )
 

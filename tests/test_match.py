@@ -54,6 +54,44 @@ def test_missing_mount_is_ambiguous(sigma) -> None:  # type: ignore[no-untyped-d
     assert m.score - m.runner_up_score < 0.05
 
 
+def _sku_declared(campaign, lines: list[str], declared: str | None, skus=None):  # type: ignore[no-untyped-def]
+    d = doc(lines)
+    return match_sku(extract_receipt(d), skus if skus is not None else campaign.skus, d, declared=declared)
+
+
+@pytest.mark.parametrize("declared, want", [
+    ("24MM F/1.4 DG HSM ART NIKON", "401955"),
+    ("Sigma 24mm f1.4 Art Canon EF", "401954"),
+])
+def test_mountless_line_takes_the_declared_variant(sigma, declared: str, want: str) -> None:  # type: ignore[no-untyped-def]
+    m = _sku_declared(sigma, ["Fotohuset ApS", "24mm F1.4 DG HSM Art Sig 1 209,90", "I alt 1 209,90"], declared)
+    assert m.sku is not None and m.sku.sku == want
+    assert set(m.variants) == {"401954", "401955"}
+    # the runner-up is a real alternative outside the family, far behind
+    assert m.runner_up is None or m.runner_up.sku not in m.variants
+    assert m.score - m.runner_up_score >= 0.3
+
+
+def test_mountless_line_stays_ambiguous_without_a_declared_variant(sigma) -> None:  # type: ignore[no-untyped-def]
+    line = ["24mm F1.4 DG HSM Art 1 209,90"]
+    for declared in (None, "", "SIGMA 85MM F/1.4 DG DN ART SONY E/FE", "24MM F/1.4 DG HSM ART SONY E/FE"):
+        m = _sku_declared(sigma, line, declared)
+        assert m.variants == ()
+        assert m.runner_up is not None and m.score - m.runner_up_score < 0.05, declared
+
+
+def test_printed_mount_wins_over_the_declared_one(sigma) -> None:  # type: ignore[no-untyped-def]
+    m = _sku_declared(sigma, ["Sigma 40mm f1.4 DG HSM Art Canon EF 9.999,00"], "40MM F/1.4 DG HSM ART NIKON")
+    assert m.sku is not None and m.sku.sku == "332954" and m.variants == ()
+
+
+def test_variants_with_different_cashback_are_not_resolved(sigma) -> None:  # type: ignore[no-untyped-def]
+    skus = [s if s.sku != "401955" else s.model_copy(update={"amount": s.amount + 100}) for s in sigma.skus]
+    m = _sku_declared(sigma, ["24mm F1.4 DG HSM Art 1 209,90"], "24MM F/1.4 DG HSM ART NIKON", skus=skus)
+    assert m.variants == ()
+    assert m.runner_up is not None and m.score - m.runner_up_score < 0.05
+
+
 @pytest.mark.parametrize("line", [
     "Sigma 50mm F1.4 DG DN Art Sony E 6.999,00",     # not in the campaign
     "Sigma 105mm F2.8 DG DN Macro Art L-Mount 5.999,00",

@@ -2,9 +2,12 @@
 
 - `image.flat_patch`  a patch of paper with (almost) no sensor/scan noise inside a noisy receipt:
   the trace of a brush or a filled rectangle (an erased or re-typed line, a digit painted out).
-- `image.copy_move`   a glyph of a decisive field (date, total) whose surrounding paper carries the
-  same noise as a glyph elsewhere on the receipt: the digit was cut from there and pasted, paper
-  texture included (genuine prints of the same digit share the shape, never the noise).
+- `image.copy_move`   a glyph of a date or an amount that is a pixel copy (resized or not) of a
+  glyph elsewhere on the receipt: cut from there and pasted. Two prints of a digit share the shape,
+  never the print's and the scanner's noise; a copy is a deterministic function of its source, so
+  after the best margin/scale/shift it differs from it far less than any other pair of prints on
+  the same receipt does (the closest unrelated pair sets the bar, so that digital renders, where
+  prints do repeat pixel for pixel, do not flag).
 
 Both work on the page image the OCR saw (same pixel grid as the OCR boxes) and use the OCR lines
 and the extracted fields only to know where the text and the decisive fields are. The helpers at
@@ -423,13 +426,18 @@ def _flat_patch_page(view: PageView) -> Signal | None:
 
 # ---------------------------------------------------------------- copy-move of digits
 
-COPY_THRESHOLD = 0.85  # genuine (tune halves) reach 0.80
-COPY_MIN_NOISE = 0.75
-EXACT_MARGIN = 0.10  # pixel match above the receipt's usual best match (75th pct) that scores 0.5
-COPY_MAX_LINES = 6  # field lines judged (the extraction's fields come first)
-COPY_MAX_TARGETS = 40  # glyphs of those lines judged
-COPY_SOURCES = 4  # best shape matches compared per glyph
-RING_GAP = 7  # paper pixels this far from the ink only: glyph edges are alike in every print of a digit
+COPY_THRESHOLD = 0.5  # genuine receipts of the tune halves (SROIE tune split, generated seed 11) reach 0.36
+COPY_MAX_LINES = 24  # field lines judged (the extraction's fields come first, then every date and amount)
+COPY_MAX_TARGETS = 120  # glyphs of those lines judged
+COPY_SOURCES = 3  # best shape matches compared per glyph
+COPY_REFS = 14  # glyphs off the field lines whose best natural match sets the receipt's own level
+COPY_REF_MIN = 0.02  # below this the receipt's prints of a glyph are pixel-identical anyway (a clean render)
+COPY_MARGINS = (0, 1, 2, 3, 4)  # `_copy_residual(fine=True)`: symmetric selection margins tried (tests, diagnostics)
+COPY_IDENTICAL = 0.0005  # residual of bit-identical pixels (a re-saved copy in a JPEG never gets this low)
+COPY_FLOOR = 0.005  # residual floor added to both sides of the ratio (JPEG rounding, tiny glyphs)
+COPY_FINE_GATE = 1.0  # full scale search only for targets whose box-ratio match is below this many times the usual
+COPY_SHIFT = 1  # px the cut-out may sit off the glyph box measured
+COPY_MIN_ASPECT = 0.35  # width/height of the glyphs judged: a "1" or an "l" is a bar, and any two bars match
 
 
 @register("copy_move", SignalFamily.IMAGE)
@@ -437,24 +445,31 @@ def copy_move(inp: ForensicInput) -> list[Signal]:
     out: list[Signal] = []
     for view in page_views(inp):
         # digits of the date and the amounts; model names are letters, where narrow glyphs (l, I, i)
-        # leave too little paper around them to compare
-        fields = [f for f in decisive_boxes(inp, view.page_no, all_values=False) if f[0] != "product_model"]
+        # leave too little to compare
+        fields = [f for f in decisive_boxes(inp, view.page_no) if f[0] != "product_model"]
+        fields += _value_lines(inp, view.page_no)
         if not fields:
             continue
         out.extend(_copy_move_page(view, fields))
     return out
 
 
-def _ring_residual(gray: np.ndarray, g: Glyph, size: tuple[int, int] | None, m: int = 5) -> tuple[np.ndarray, np.ndarray] | None:
-    H, W = gray.shape
-    x0, y0, x1, y1 = g.x0 - m, g.y0 - m, g.x1 + m, g.y1 + m
-    if x0 < 0 or y0 < 0 or x1 > W or y1 > H:
-        return None
-    p = gray[y0:y1, x0:x1]
-    if size is not None and (p.shape[1], p.shape[0]) != size:
-        p = cv2.resize(p, size, interpolation=cv2.INTER_LINEAR)
-    r = p - cv2.GaussianBlur(p, (0, 0), 1.0)
-    return p, r
+def _value_lines(inp: ForensicInput, page_no: int) -> list[tuple[str, Box]]:
+    """Every OCR line that prints a date or an amount (after the extraction's fields): a pasted digit
+    may sit in a print of the value the extraction did not take."""
+    out: list[tuple[str, Box]] = []
+    if inp.doc is None:
+        return out
+    for pg in inp.doc.pages:
+        if pg.page_no != page_no:
+            continue
+        for ln in pg.lines:
+            if _DATE_RE.search(ln.text):
+                out.append(("purchase_date", ln.box))
+        for ln in reversed(pg.lines):  # totals sit low on a receipt
+            if _AMOUNT_RE.search(ln.text) and not _DATE_RE.search(ln.text):
+                out.append(("total", ln.box))
+    return out
 
 
 def _thumb(gray: np.ndarray, g: Glyph) -> np.ndarray:
@@ -463,139 +478,186 @@ def _thumb(gray: np.ndarray, g: Glyph) -> np.ndarray:
     return p / max(1e-6, float(np.linalg.norm(p)))
 
 
-def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signal]:
+def _overlap(a: Glyph, b: Glyph) -> bool:
+    return min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)
+
+
+def _copy_residual(gray: np.ndarray, t: Glyph, s: Glyph, fine: bool = True) -> float:
+    """How exactly t's pixels are a resampled copy of s's: the smallest RMS difference relative to
+    the ink contrast. An editor's cut-out is a rectangle around the glyph with some margin m,
+    resized onto a rectangle around the target: for each m (and +-1 px of box error) the source
+    rectangle is resized (bicubic) to the target's and slid over the target's surroundings. A glyph
+    cut from the same image and pasted, resized or not, is a deterministic function of its source and
+    comes out near 0; two prints of a character differ by the printer's and the scanner's noise."""
+    H, W = gray.shape
+    M = COPY_MARGINS[-1]
+    sh = COPY_SHIFT
+    if min(t.x0, t.y0, s.x0, s.y0) < M + sh + 1 or max(t.x1, s.x1) + M + sh + 2 > W or max(t.y1, s.y1) + M + sh + 2 > H:
+        return 9.0
+    tg = gray[t.y0:t.y1, t.x0:t.x1]
+    c = max(20.0, float(tg.max() - tg.min()))
+    best = float("inf")
+    ds = (-1, 0, 1) if fine else (0,)
+    for m in (COPY_MARGINS if fine else (0,)):
+        S0 = gray[s.y0 - m:s.y1 + m, s.x0 - m:s.x1 + m]
+        for dw in ds:
+            for dh in ds:
+                w_, h_ = t.w + 2 * m + dw, t.h + 2 * m + dh
+                if w_ < 3 or h_ < 3:
+                    continue
+                R = S0 if (w_, h_) == (S0.shape[1], S0.shape[0]) else cv2.resize(S0, (w_, h_), interpolation=cv2.INTER_CUBIC)
+                img = gray[t.y0 - m - sh:t.y0 - m + h_ + sh, t.x0 - m - sh:t.x0 - m + w_ + sh]
+                r = cv2.minMaxLoc(cv2.matchTemplate(img, R, cv2.TM_SQDIFF))[0] / (w_ * h_)
+                best = min(best, r)
+    return float(np.sqrt(max(0.0, best))) / c if best < float("inf") else 9.0
+
+
+def _warp_residual(gray: np.ndarray, t: Glyph, s: Glyph, fine_steps: int = 3) -> float:
+    """`_copy_residual` with a continuous model of the resampling: t's pixels (box + 1 px) against s's
+    surroundings sampled (bicubic) at scale (fx, fy) and a sub-pixel offset (ox, oy). An editor's
+    resize of any rectangle around s is such a map, whatever margins the selection had. Coordinate
+    descent: scale and offset along x, then along y, then again on a finer grid."""
+    H, W = gray.shape
+    P = 6
+    if t.x0 < 1 or t.y0 < 1 or t.x1 + 1 > W or t.y1 + 1 > H or s.x0 < P or s.y0 < P or s.x1 + P > W or s.y1 + P > H:
+        return 9.0
+    T = gray[t.y0 - 1:t.y1 + 1, t.x0 - 1:t.x1 + 1]
+    c = max(20.0, float(T.max() - T.min()))
+    S = gray[s.y0 - P:s.y1 + P, s.x0 - P:s.x1 + P]
+    size = (T.shape[1], T.shape[0])
+    n = float(T.size)
+
+    def res(fx: float, fy: float, ox: float, oy: float) -> float:
+        M = np.array([[1.0 / fx, 0.0, P - 1.0 / fx + ox], [0.0, 1.0 / fy, P - 1.0 / fy + oy]], np.float32)
+        w = cv2.warpAffine(S, M, size, flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        d = w - T
+        return float(np.sqrt(float((d * d).sum()) / n))
+
+    p = [t.w / max(1, s.w), t.h / max(1, s.h), 0.0, 0.0]  # fx, fy, ox, oy
+    best = res(*p)
+    step_px, step_o = 1.0, 1.0
+    for _ in range(fine_steps):
+        for axis in (0, 1):  # (fx, ox), then (fy, oy)
+            f0, o0 = p[axis], p[axis + 2]
+            span = s.w if axis == 0 else s.h
+            for dp in (-step_px, -step_px / 2, 0.0, step_px / 2, step_px):
+                f = f0 + dp / max(1, span)
+                if f <= 0.3:
+                    continue
+                for do in (-step_o, -step_o / 2, 0.0, step_o / 2, step_o):
+                    q = list(p)
+                    q[axis], q[axis + 2] = f, o0 + do
+                    r = res(*q)
+                    if r < best:
+                        best, p = r, q
+        step_px, step_o = step_px / 2, step_o / 2
+    return best / c
+
+
+def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_below: float = 9.0) -> tuple[float, Glyph | None]:
+    """t's closest resampled-copy match among the glyphs of the same shape: the box-ratio scale for
+    the best shape matches, the full margin/scale search for the closest of them (when that is
+    below `fine_below`)."""
     gray = view.gray
+    shape = S @ view.thumb(t)
+    found: list[tuple[float, Glyph]] = []
+    for k in np.argsort(-shape)[:COPY_SOURCES + 2]:
+        s = srcs[int(k)]
+        if shape[k] < 0.6 or s is t or _overlap(s, t) or not 0.7 <= t.h / max(1, s.h) <= 1.45:
+            continue
+        found.append((_copy_residual(gray, t, s, fine=False), s))
+        if len(found) >= COPY_SOURCES:
+            break
+    if not found:
+        return 9.0, None
+    r, s = min(found, key=lambda f: f[0])
+    if r >= fine_below:
+        return r, s
+    return min(r, _warp_residual(gray, t, s)), s
+
+
+def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signal]:
     lines = line_boxes(view)
-    # candidate sources: glyphs of every line, computed once per line
     cache: dict[tuple[int, int, int, int], list[Glyph]] = {}
 
     def glyphs_of(b):
         if b not in cache:
-            cache[b] = view.glyphs(b, light=True)[0]
+            cache[b] = [g for g in view.glyphs(b, light=True)[0] if g.h >= 6]
         return cache[b]
 
-    noise = float(np.median(np.abs(_residual(gray[:: 4, :: 4]))))
-    noisy = noise >= COPY_MIN_NOISE  # a clean digital image has no paper noise to compare
-    best: tuple[float, str, Glyph, Glyph] | None = None
-    best_exact: tuple[float, str, Glyph, Glyph] | None = None
-    done = set()
-    n_targets = 0
+    # the glyphs judged: those of the field lines, at most COPY_MAX_TARGETS
+    jobs: list[tuple[str, Glyph, float]] = []
+    done: set = set()
     for name, fb in fields:
         vb = view.to_view(fb)
         lb = field_line(view, vb) or vb
-        if lb in done or len(done) >= COPY_MAX_LINES:
+        if lb in done or len(done) >= COPY_MAX_LINES or len(jobs) >= COPY_MAX_TARGETS:
             continue
         done.add(lb)
-        targets = [g for g in glyphs_of(lb) if g.cx >= vb[0] - 2 and g.cx <= vb[2] + 2]
+        targets = [g for g in glyphs_of(lb) if vb[0] - 2 <= g.cx <= vb[2] + 2]
         if not targets:
             continue
         th = float(np.median([g.h for g in targets]))
-        srcs = [g for b, _ in lines for g in glyphs_of(b) if 0.7 * th <= g.h <= 1.45 * th]
+        jobs += [(name, t, th) for t in targets if t.h >= 0.6 * th and t.w >= COPY_MIN_ASPECT * t.h]
+    jobs = jobs[:COPY_MAX_TARGETS]
+    if not jobs:
+        return []
+    # how exactly two prints of a glyph match on this receipt anyway: the same search for glyphs of
+    # the other lines (digital renders: pixel for pixel, then nothing can be told)
+    th = float(np.median([t.h for _, t, _ in jobs]))
+    refs = [g for b, _ in lines if b not in done for g in glyphs_of(b) if 0.8 * th <= g.h <= 1.25 * th and g.w >= COPY_MIN_ASPECT * g.h]
+    if len(refs) < 2 * COPY_REFS:
+        refs = [g for b, _ in lines for g in glyphs_of(b) if 0.8 * th <= g.h <= 1.25 * th and g.w >= COPY_MIN_ASPECT * g.h]
+    ref_vals: list[float] = []
+    if len(refs) >= 4:
+        R = view.thumbs(refs)
+        for g in refs[:: max(1, len(refs) // COPY_REFS)][:COPY_REFS]:
+            r, s = _best_copy(view, g, refs, R)
+            if s is not None:
+                ref_vals.append(r)
+    ref = float(np.median(ref_vals)) if len(ref_vals) >= 5 else None
+    if ref is None or ref < COPY_REF_MIN:
+        # a clean render (or too few glyphs): every print of a glyph is the same pixels
+        return [Signal(detector="image.copy_move", family=SignalFamily.IMAGE, score=0.0, threshold=COPY_THRESHOLD,
+                       message="Prints of the same character cannot be told apart on this receipt (a clean render).",
+                       detail={"usual_residual": round(ref, 4) if ref is not None else -1.0, "targets": 0})]
+    found: list[tuple[float, str, Glyph, Glyph]] = []
+    src_cache: dict[tuple[int, int], tuple[list[Glyph], np.ndarray]] = {}
+    for name, t, th in jobs:
+        key = (int(0.7 * th), int(1.45 * th))
+        if key not in src_cache:
+            srcs = [g for b, _ in lines for g in glyphs_of(b) if 0.7 * th <= g.h <= 1.45 * th]
+            src_cache[key] = (srcs, view.thumbs(srcs))
+        srcs, S = src_cache[key]
         if not srcs:
             continue
-        S = view.thumbs(srcs)
-        for t in targets:
-            if n_targets >= COPY_MAX_TARGETS:
-                break
-            if t.h < 0.6 * th or t.w < 0.35 * t.h:
-                continue
-            n_targets += 1
-            tp = _ring_residual(gray, t, None)
-            if tp is None:
-                continue
-            tpix, tres = tp
-            size = (tpix.shape[1], tpix.shape[0])
-            tink = tpix < (tpix.max() - 0.5 * (tpix.max() - tpix.min()))
-            ring = ~(cv2.dilate(tink.astype(np.uint8), np.ones((RING_GAP, RING_GAP), np.uint8)) > 0)
-            ring &= tpix > tpix.max() - 0.25 * (tpix.max() - tpix.min())
-            if ring.sum() < 12:
-                continue
-            a = tres[ring]
-            a = a - a.mean()
-            na = float(np.sqrt((a * a).sum()))
-            if not noisy or na < 1e-3 or a.std() < 0.5:
-                a, na = a, 0.0  # no noise path for this glyph; the pixel match still runs
-            shape = S @ view.thumb(t)
-            for k in np.argsort(-shape)[:COPY_SOURCES]:
-                s = srcs[int(k)]
-                if shape[k] < 0.6 or s is t or (abs(s.x0 - t.x0) < 2 and abs(s.y0 - t.y0) < 2):
-                    continue
-                sp = _ring_residual(gray, s, size)
-                if sp is None:
-                    continue
-                spix = sp[0]
-                ex_ = _exactness(gray, t, s)
-                if best_exact is None or ex_ > best_exact[0]:
-                    best_exact = (ex_, name, t, s)
-                both = ring & (spix > spix.max() - 0.25 * (spix.max() - spix.min()))
-                if na == 0.0 or both.sum() < 12:
-                    continue
-                a2 = tres[both] - tres[both].mean()
-                na2 = float(np.sqrt((a2 * a2).sum()))
-                b = sp[1][both]
-                b = b - b.mean()
-                nb = float(np.sqrt((b * b).sum()))
-                if nb < 1e-3 or na2 < 1e-3:
-                    continue
-                a_, na_ = a, na
-                a, na = a2, na2
-                c = float((a * b).sum() / (na * nb))
-                a, na = a_, na_
-                if best is None or c > best[0]:
-                    best = (c, name, t, s)
-    if best is None and best_exact is None:
+        r, s = _best_copy(view, t, srcs, S, fine_below=COPY_FINE_GATE * ref)
+        if s is not None:
+            found.append((r, name, t, s))
+    n_targets = len(jobs)
+    if not found:
         return []
-    # how exactly do two prints of a glyph match on this receipt anyway (digital renders: perfectly)
-    field_lines = done
-    refs = [g for b, _ in lines if b not in field_lines for g in glyphs_of(b)]
-    refs = [g for g in refs if best_exact is not None and 0.8 * best_exact[2].h <= g.h <= 1.25 * best_exact[2].h]
-    ref_vals = []
-    if refs:
-        R = view.thumbs(refs)
-        for g in refs[:: max(1, len(refs) // 10)][:10]:
-            sh = R @ view.thumb(g)
-            vals = [_exactness(gray, g, refs[int(k)]) for k in np.argsort(-sh)[:6]
-                    if refs[int(k)] is not g and sh[k] >= 0.6 and abs(refs[int(k)].x0 - g.x0) + abs(refs[int(k)].y0 - g.y0) > 3]
-            if vals:
-                ref_vals.append(max(vals))
-    ref_exact = float(np.percentile(ref_vals, 75)) if len(ref_vals) >= 3 else 1.0
-    c = best[0] if best is not None else 0.0
-    e = best_exact[0] if best_exact is not None else 0.0
-    # two ways to be a copy: the paper noise around the glyph repeats, or the glyph's own pixels
-    # (ragged print edges, speckle) repeat far more exactly than two prints of a digit do
-    s_noise = float(min(1.0, max(0.0, c)))
-    s_exact = float(min(1.0, max(0.0, 0.5 + 2.5 * (e - ref_exact - EXACT_MARGIN)))) if e > 0 else 0.0
-    if best_exact is not None and (s_exact > s_noise or best is None):
-        score, (_, name, t, s) = s_exact, best_exact
+    found.sort(key=lambda f: f[0])
+    best = found[0]
+    # a second, unrelated pair as close: prints of this receipt repeat pixel for pixel anyway
+    # (a digital render with little noise), one close pair then proves nothing
+    pair = (best[2], best[3])
+    others = [f[0] for f in found[1:] if not any(_overlap(f[2], g) or _overlap(f[3], g) for g in pair)]
+    second = min(others[0], ref) if others else ref
+    r, name, t, s = best
+    if r < COPY_IDENTICAL:
+        # bit for bit the same pixels: no print or scan noise at all (a digital render, where a
+        # character drawn twice at the same sub-pixel phase repeats exactly): a copy cannot be
+        # told from a second print there
+        score = 0.0
     else:
-        assert best is not None
-        score, (_, name, t, s) = s_noise, best
+        score = float(min(1.0, max(0.0, 1.0 - (r + COPY_FLOOR) / (second + COPY_FLOOR))))
     regions = (Region(page=view.page_no, box=view.to_upload((t.x0, t.y0, t.x1, t.y1)), note="pasted glyph"),
                Region(page=view.page_no, box=view.to_upload((s.x0, s.y0, s.x1, s.y1)), note="copied from here"))
     return [Signal(detector="image.copy_move", family=SignalFamily.IMAGE, score=round(score, 4), threshold=COPY_THRESHOLD,
                    message=("A character of this field repeats a character elsewhere on the receipt pixel for pixel "
-                            "(paper noise and print edges included): it looks cut from there and pasted."),
-                   field=name, regions=regions if score >= COPY_THRESHOLD else regions[:1],
-                   detail={"noise_correlation": round(c, 4), "pixel_match": round(e, 4), "usual_pixel_match": round(ref_exact, 4),
-                           "image_noise": round(noise, 3)})]
-
-
-def _exactness(gray: np.ndarray, t: Glyph, s: Glyph, m: int = 2) -> float:
-    """Best normalised correlation of t's pixels with s's, s scaled to t's size, over small shifts;
-    high-passed so that only fine detail (edges' raggedness, speckle) counts."""
-    H, W = gray.shape
-    if t.x0 - m < 0 or t.y0 - m < 0 or t.x1 + m > W or t.y1 + m > H:
-        return 0.0
-    tp = gray[t.y0:t.y1, t.x0:t.x1]
-    sx, sy = t.w / max(1, s.w), t.h / max(1, s.h)
-    mx, my = int(np.ceil(m / max(sx, 1e-3))), int(np.ceil(m / max(sy, 1e-3)))
-    if s.x0 - mx < 0 or s.y0 - my < 0 or s.x1 + mx > W or s.y1 + my > H:
-        return 0.0
-    sp = gray[s.y0 - my:s.y1 + my, s.x0 - mx:s.x1 + mx]
-    sp = cv2.resize(sp, (max(1, int(round(sp.shape[1] * sx))), max(1, int(round(sp.shape[0] * sy)))),
-                    interpolation=cv2.INTER_LINEAR)
-    if sp.shape[0] < tp.shape[0] or sp.shape[1] < tp.shape[1]:
-        return 0.0
-    hp = lambda a: a - cv2.GaussianBlur(a, (0, 0), 1.5)  # noqa: E731
-    r = cv2.matchTemplate(hp(sp).astype(np.float32), hp(tp).astype(np.float32), cv2.TM_CCOEFF_NORMED)
-    return float(r.max()) if r.size else 0.0
+                            "(scaled or not), far closer than two prints of a character match on this receipt: it "
+                            "looks cut from there and pasted."),
+                   field=name, regions=regions,
+                   detail={"copy_residual": round(r, 4), "usual_residual": round(ref, 4),
+                           "closest_usual": round(min(ref_vals), 4), "second_pair": round(second, 4), "targets": n_targets})]

@@ -173,10 +173,18 @@ def main(argv: list[str] | None = None) -> int:
             hit = any(s.other_claim == cid for s in sig)
             per[v]["caught"].append(hit)
             if not hit:
-                # diagnose: was it not retrieved, or did verification say no?
-                from pipeline.forensics.fingerprint import unpack_features, verify
+                # diagnose: was it not retrieved (no shared LSH key, or ranked below the
+                # DUPLICATE_CANDIDATES verified), or did verification say no?
+                from pipeline.forensics.fingerprint import hash_distance, unpack_features, verify
                 diag: dict = {"claim": cid}
                 stored = fps[cid]
+                qkeys = set(fp.band_keys(query=True))
+                shared = {c: len(qkeys & set(f.band_keys())) for c, f in fps.items()}
+                ranked = sorted((hash_distance(fp, f.hashes_hex()), -shared[c], c)
+                                for c, f in fps.items() if shared[c])
+                rank = next((i for i, r in enumerate(ranked) if r[2] == cid), None)
+                diag.update(shared_keys=shared[cid], rank=rank, candidates=len(ranked),
+                            hash_distance=round(hash_distance(fp, stored.hashes_hex()), 2))
                 if fp.image is not None and fp.features and stored.features:
                     sc, det = verify(fp.image, unpack_features(fp.features), unpack_features(stored.features))
                     diag.update(direct_score=round(sc, 3), **det)

@@ -15,16 +15,20 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+import pipeline.forensics.fingerprint as fpm
 from models.documents import DocumentRole, FileInfo
 from models.fields import FieldValue, ReceiptExtraction
 from pipeline.forensics import ForensicInput
 from pipeline.forensics.fingerprint import (
+    FINE_KINDS,
     SAME_IMAGE_THRESHOLD,
+    Features,
     ReceiptFingerprint,
     band_key,
     content_key,
     fingerprint,
     fingerprint_image,
+    hash_distance,
     parse_hashes,
     unpack_features,
     verify,
@@ -225,3 +229,180 @@ def test_fingerprint_never_raises_on_a_bad_file(tmp_path: Path) -> None:
     p.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     fp = fingerprint(ForensicInput(file=_info(p, "jpeg")))
     assert fp.sha256 and fp.hashes == () and fp.features is None and fp.band_keys() == []
+
+
+# ----------------------------------------------------------------- version 2: crops, turned pages, templates
+
+
+def _a4_invoice(number: str = "2022-24551", who: str = "Lena Nilsson", street: str = "Testgatan 31",
+                items: tuple[tuple[str, str], ...] = (("SIGMA 40MM F1.4 DG HSM A EF", "8 699,00"),
+                                                     ("Hoya UV-filter HD 67mm", "499,00")),
+                total: str = "9 198,00", date: str = "18.11.2022",
+                vat: tuple[str, str] = ("7 358,40", "1 839,60")) -> Image.Image:
+    """A web-shop invoice of one fictional shop: small text on a mostly blank
+    A4 page, a footer far below the rest (what a keypoint fit must reach)."""
+    f, fb, fs = _font(13), _font(22), _font(10)
+    img = Image.new("RGB", (708, 1000), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    d.text((60, 50), "Objektivhuset Norr AB", font=fb, fill=(0, 0, 0))
+    d.text((520, 50), "FAKTURA", font=fb, fill=(0, 0, 0))
+    for i, line in enumerate(("Storgatan 40", "903 26 Umea", "Momsreg.nr SE554529841501")):
+        d.text((60, 85 + 16 * i), line, font=f, fill=(20, 20, 20))
+    for i, (k, v) in enumerate((("Fakturanr", number), ("Fakturadatum", date), ("Ordernummer", "ORD-" + number[-5:]))):
+        d.text((400, 110 + 16 * i), k, font=f, fill=(20, 20, 20))
+        d.text((540, 110 + 16 * i), v, font=f, fill=(20, 20, 20))
+    d.text((60, 190), "Faktureras till:", font=f, fill=(0, 0, 0))
+    d.text((60, 208), who, font=f, fill=(20, 20, 20))
+    d.text((60, 226), street, font=f, fill=(20, 20, 20))
+    d.text((60, 244), "211 20 Malmo", font=f, fill=(20, 20, 20))
+    for x, head in ((60, "Art.nr"), (150, "Beskrivning"), (420, "Antal"), (480, "A-pris"), (590, "Belopp")):
+        d.text((x, 282), head, font=f, fill=(0, 0, 0))
+    d.line((60, 300, 650, 300), fill=(80, 80, 80), width=1)
+    y = 312
+    for i, (name, price) in enumerate(items):
+        d.text((60, y), f"{450965 + 7919 * i * len(name)}"[:6], font=f, fill=(20, 20, 20))
+        d.text((150, y), name, font=f, fill=(20, 20, 20))
+        d.text((430, y), "1", font=f, fill=(20, 20, 20))
+        d.text((560, y), price, font=f, fill=(20, 20, 20))
+        y += 20
+    d.line((60, y + 6, 650, y + 6), fill=(80, 80, 80), width=1)
+    for i, (k, v) in enumerate((("Summa exkl. moms", vat[0]), ("Varav moms 25%", vat[1]), ("TOTALT SEK", total))):
+        d.text((400, y + 20 + 18 * i), k, font=f, fill=(0, 0, 0))
+        d.text((560, y + 20 + 18 * i), v, font=f, fill=(0, 0, 0))
+    d.text((60, y + 90), "Betalt med Kort", font=f, fill=(20, 20, 20))
+    d.line((50, 925, 650, 925), fill=(120, 120, 120), width=1)
+    d.text((200, 940), "Objektivhuset Norr AB - Storgatan 40 - 903 26 Umea", font=fs, fill=(60, 60, 60))
+    return img
+
+
+@pytest.fixture(scope="module")
+def invoice() -> ReceiptFingerprint:
+    return fp_of(_a4_invoice())
+
+
+@pytest.mark.parametrize("side", ["top", "bottom", "left", "right"])
+def test_a_cropped_invoice_is_found_and_verifies(invoice: ReceiptFingerprint, side: str) -> None:
+    """The index finds it (a window anchored at an uncut edge shares a band)
+    and the verification lines the whole page up, footer included, leaving
+    out the cut."""
+    q = fp_of(jpeg(_crop(_a4_invoice(), side), 80))
+    assert set(q.band_keys(query=True)) & set(invoice.band_keys())
+    assert score(q, invoice) >= SAME_IMAGE_THRESHOLD
+
+
+def test_a_rephotographed_invoice_is_found_and_verifies(invoice: ReceiptFingerprint) -> None:
+    q = fp_of(_photo(_a4_invoice()))
+    assert set(q.band_keys(query=True)) & set(invoice.band_keys())
+    assert score(q, invoice) >= SAME_IMAGE_THRESHOLD
+
+
+def test_probes_are_the_whole_page_bands_with_uncertain_bits_flipped(invoice: ReceiptFingerprint) -> None:
+    page = invoice.image
+    assert page is not None
+    probes = fpm.probe_keys(page)
+    g = fpm.phash(page)
+    exact = {band_key("g", g, i) for i in range(fpm.BANDS)}
+    assert len(set(probes)) == fpm.BANDS * 10 and not exact & set(probes)  # 4 single + 6 double flips a band
+    assert all(k >> 16 in range(fpm.BANDS) for k in probes)  # kind "g", bands 0..3
+    # each differs from its band's exact key in one or two bits
+    assert all(1 <= bin((k ^ band_key("g", g, k >> 16)) & 0xFFFF).count("1") <= 2 for k in probes)
+    assert set(invoice.query_probes) <= set(invoice.band_keys(query=True))
+    assert not set(invoice.query_probes) & set(invoice.band_keys())  # nothing more is stored
+
+
+@pytest.mark.parametrize("other", [
+    dict(number="2022-16565", who="Sara Karlsson", street="Testgatan 69", date="2022-10-01",
+         items=(("Sigma 14/1.8 DG HSM Art E-mount", "17 399,00"), ("SanDisk Extreme Pro SD 128GB", "399,00")),
+         total="17 798,00", vat=("14 238,40", "3 559,60")),
+    dict(number="2022-88809", who="Lena Johansson", street="Testgatan 94", date="20/11/2022",
+         items=(("Sigma 24/1.4 DG HSM Art Nikon", "11 599,00"), ("SanDisk Extreme Pro SD 128GB", "399,00")),
+         total="11 998,00", vat=("9 598,40", "2 399,60")),
+])
+def test_another_invoice_of_the_same_shop_does_not_match(invoice: ReceiptFingerprint, other: dict) -> None:
+    """Same template, same length of lines, other names, items and amounts:
+    the binary tests look along the text line, where the glyphs differ."""
+    img = _a4_invoice(**other)
+    assert score(fp_of(img), invoice) < SAME_IMAGE_THRESHOLD
+    assert score(fp_of(_photo(img)), invoice) < SAME_IMAGE_THRESHOLD
+
+
+def test_keypoints_reach_the_far_end_of_a_page(invoice: ReceiptFingerprint) -> None:
+    f = unpack_features(invoice.features or b"")
+    assert f.points[:, 1].max() > 0.85 * f.shape[0]  # the footer has keypoints, not only the header
+
+
+def test_a_quarter_turned_page_is_read_with_its_lines_across() -> None:
+    """Without an OCR rotation, a page whose text runs up and down is turned
+    (the tests look along the lines); a landscape page cropped at the bottom
+    still shares a window with the original."""
+    turned = _a4_invoice().rotate(90, expand=True)
+    fp = fp_of(turned)
+    assert fp.image is not None and fp.image.shape[0] > fp.image.shape[1]  # portrait again
+    assert fpm.text_runs_vertically(np.asarray(turned.convert("L")))
+    assert not fpm.text_runs_vertically(np.asarray(_a4_invoice().convert("L")))
+    wide = receipt().rotate(90, expand=True)  # a till roll on its side: landscape
+    stored = fp_of(wide)
+    for side in ("top", "bottom", "left", "right"):
+        q = fp_of(jpeg(_crop(wide, side), 85))
+        assert set(q.band_keys(query=True)) & set(stored.band_keys()), side
+        assert score(q, stored) >= SAME_IMAGE_THRESHOLD, side
+
+
+def test_a_paper_on_a_pale_table_is_looked_up_both_ways() -> None:
+    """When the paper hardly stands out from the table, re-saving can tip the
+    call between 'paper' and 'whole image': the query carries both readings."""
+    page = np.asarray(receipt().convert("L"))
+    table = np.full((page.shape[0] + 160, page.shape[1] + 200), 222, np.uint8)
+    table[80:80 + page.shape[0], 100:100 + page.shape[1]] = page
+    primary, alt = fpm.paper_pages(table)
+    assert alt is not None
+    shapes = sorted([primary.shape, alt.shape])
+    assert shapes[1] == table.shape  # one reading is the whole image ...
+    assert abs(shapes[0][0] - page.shape[0]) < 30 and abs(shapes[0][1] - page.shape[1]) < 30  # ... one the paper
+    # a clear photo on a dark table has one reading only
+    dark = table.copy()
+    dark[dark == 222] = 60
+    assert fpm.paper_pages(dark)[1] is None
+    fp = fingerprint_image(cv2.cvtColor(table, cv2.COLOR_GRAY2BGR), "0" * 64)
+    whole = fingerprint_image(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), "1" * 64)
+    assert set(fp.band_keys(query=True)) & set(whole.band_keys())
+
+
+def test_fine_hashes_are_stored_and_rank_the_same_receipt_first(invoice: ReceiptFingerprint) -> None:
+    assert [k for k, _ in invoice.fine] == list(FINE_KINDS)
+    assert parse_hashes(invoice.hashes_hex(), FINE_KINDS) == list(invoice.fine)
+    assert parse_hashes(invoice.hashes_hex()) == list(invoice.hashes)  # the coarse ones, as before
+    other = fp_of(_a4_invoice(number="2022-16565", who="Sara Karlsson", street="Testgatan 69",
+                              items=(("Sigma 14/1.8 DG HSM Art E-mount", "17 399,00"),), total="17 399,00"))
+    q = fp_of(_photo(_a4_invoice()))
+    assert hash_distance(q, invoice.hashes_hex()) < hash_distance(q, other.hashes_hex())
+    # a version-1 row (coarse hashes only) is still ranked, by the coarse ones
+    v1 = " ".join(f"{k}:{h:016x}" for k, h in invoice.hashes)
+    assert 0 <= hash_distance(q, v1) <= 64
+
+
+def _as_version_1(fp: ReceiptFingerprint) -> bytes:
+    """The features blob as fingerprint version 1 wrote it: test set 1,
+    radius 0.75 text heights, a 4-value shape."""
+    f = unpack_features(fp.features or b"")
+    page = fp.image
+    assert page is not None
+    radius = round(0.75 * fpm.text_height(fpm.ink(page)), 2)
+    bits, _ = fpm.cell_tests(page, f.cell, radius, f.grid.shape, 1)
+    codes = fpm.pack_bits(bits)
+    codes[f.grid < 0.05] = 0
+    buf = io.BytesIO()
+    np.savez(buf, shape=np.array([*f.shape, f.cell, round(radius * 100)], np.int32),
+             points=np.round(f.points * 16).astype(np.uint16), desc=f.descriptors,
+             grid=np.clip(np.round(f.grid * 15), 0, 15).astype(np.uint8), codes=codes)
+    import zlib
+    return zlib.compress(buf.getvalue(), 6)
+
+
+def test_a_version_1_row_still_verifies(original: ReceiptFingerprint) -> None:
+    old = unpack_features(_as_version_1(original))
+    assert isinstance(old, Features) and old.tests == 1
+    q = fp_of(jpeg(receipt(), 70))
+    assert q.image is not None and q.features
+    assert verify(q.image, unpack_features(q.features), old)[0] >= SAME_IMAGE_THRESHOLD
+    assert unpack_features(original.features or b"").tests == fpm.TEST_SET

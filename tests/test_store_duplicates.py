@@ -176,3 +176,35 @@ def test_lookup_reads_candidates_by_key_not_every_row(store: Store, sigma: Campa
     found, _ = submit(store, sigma, "dup", _bytes(dup, "JPEG", quality=75), serial="88888888", **OTHER)
     assert [s.other_claim for s in found if s.detector == "duplicate.same_image"][:1] == ["r-1"]
     assert len(calls) <= store_mod.DUPLICATE_CANDIDATES
+
+
+def test_a_version_1_row_is_still_found(store: Store, sigma: Campaign) -> None:  # noqa: F811
+    """Rows written by fingerprint version 1 (coarse hashes only, test set 1)
+    stay comparable: ranked by the coarse hashes, verified with their own tests."""
+    import dataclasses
+
+    from tests.test_fingerprint import _as_version_1
+
+    data = _bytes(receipt())
+    new = fp_for(data)
+    old = dataclasses.replace(new, fine=(), version=1, features=_as_version_1(new))
+    assert "G:" not in old.hashes_hex()
+    claim = make_claim("v1", sigma, serial="11111111")
+    store.record(claim, sigma, make_verdict(claim), files=[info(data)], serial="11111111", fingerprint=old)
+    cropped = receipt().crop((0, 0, 460, 684))  # the bottom tenth cut off, re-saved
+    found, fp = submit(store, sigma, "v2", _bytes(cropped, "JPEG", quality=80), serial="22222222", **OTHER)
+    assert fp.version == 2 and "G:" in fp.hashes_hex()
+    assert [(s.detector, s.other_claim) for s in found] == [("duplicate.same_image", "v1")]
+
+
+@pytest.mark.parametrize("side", ["top", "left"])
+def test_a_cropped_copy_is_found_in_the_store(store: Store, sigma: Campaign, side: str) -> None:  # noqa: F811
+    from tests.test_fingerprint import _a4_invoice, _crop
+
+    submit(store, sigma, "inv", _bytes(_a4_invoice()), serial="11111111")
+    other = _a4_invoice(number="2022-16565", who="Sara Karlsson", street="Testgatan 69", date="2022-10-01",
+                        items=(("Sigma 14/1.8 DG HSM Art E-mount", "17 399,00"),), total="17 399,00")
+    assert submit(store, sigma, "other", _bytes(other), serial="33333333", email="o@example.org", iban=None)[0] == []
+    found, _ = submit(store, sigma, "crop", _bytes(_crop(_a4_invoice(), side), "JPEG", quality=75),
+                      serial="22222222", **OTHER)
+    assert [(s.detector, s.other_claim) for s in found] == [("duplicate.same_image", "inv")]

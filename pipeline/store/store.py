@@ -402,8 +402,7 @@ class Store:
         verified (pipeline.forensics.fingerprint.verify)."""
         from pipeline.forensics.fingerprint import (
             SAME_IMAGE_THRESHOLD,
-            hamming,
-            parse_hashes,
+            hash_distance,
             unpack_features,
             verify,
         )
@@ -457,17 +456,11 @@ class Store:
             cands = sorted((c for c in hits if c not in reported), key=lambda c: (-hits[c], c))
             if not cands:
                 return out
-            # rank by the closest perceptual hash of the same kind (any rotation of the query)
+            # rank by the closest window of the same kind (any rotation of the query): by the
+            # fine hashes (receipts of one template share their coarse ones), else the coarse ones
             hash_rows = s.execute(select(FingerprintRow.claim_id, FingerprintRow.hashes)
                              .where(FingerprintRow.claim_id.in_(cands[:2000]))).all()
-            q_by_kind: dict[str, list[int]] = {}
-            for kind, h in fp.query_hashes or fp.hashes:
-                q_by_kind.setdefault(kind, []).append(h)
-            ranked = []
-            for other, text_ in hash_rows:
-                best = min((hamming(h, q) for kind, h in parse_hashes(text_) for q in q_by_kind.get(kind, ())),
-                           default=64)
-                ranked.append((best, -hits[other], other))
+            ranked = [(hash_distance(fp, text_ or ""), -hits[other], other) for other, text_ in hash_rows]
             ranked.sort()
             top = [other for _, _, other in ranked[:DUPLICATE_CANDIDATES]]
             feats = {r[0]: r[1] for r in s.execute(select(FingerprintRow.claim_id, FingerprintRow.features)

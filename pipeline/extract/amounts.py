@@ -231,17 +231,20 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
         support = _support(h.value, i, cands, facts)
         meta = {"cue": cue_text}
         value, raw, ev = h.value, h.raw, row.span_evidence(h.start, h.end)
+        fix = None
         if not support and score >= 0.75:
             # the labelled amount is confirmed by nothing: when the payment lines give a
             # value one or two OCR slips away from it ("85.59" for 65.55), take theirs
             fix = _repair_from_facts(h.value, facts) or _repair_from_rounding(h.value, h.raw, i, cands, facts)
-            if fix is not None:
-                value, kind, frow = fix
-                meta["repaired_from"] = format_amount(h.value)
-                support = [kind]
-                ev = frow.evidence()
-                raw = format_amount(value)
-                conf = min(conf, 0.75)
+        if not support and fix is None:
+            fix = _rounded_after_net_tax(h.value, i, rows, facts) or _sum_and_paid(h.value, facts)
+        if fix is not None:
+            value, kind, frow = fix
+            meta["repaired_from"] = format_amount(h.value)
+            support = [kind]
+            ev = frow.evidence()
+            raw = format_amount(value)
+            conf = min(conf, 0.75)
         conf = _confidence(conf, support, score)
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
@@ -354,6 +357,7 @@ class _Facts:
     cash_change: tuple[tuple[Decimal, Row], ...]  # cash tendered - change given
     rounding: tuple[Decimal, ...]              # rounding adjustments (signed as printed)
     tender: tuple[tuple[Decimal, Row], ...]    # every amount on a non-change payment row
+    sums: tuple[tuple[Decimal, Row], ...] = ()  # net + tax: subtotal + tax lines, tax-summary rows
 
 
 def _words_of(text: str) -> list[str]:
@@ -413,6 +417,10 @@ def _payment_facts(rows: list[Row]) -> _Facts:
         amts = _row_amounts(row)
         if not amts and k + 1 < len(rows) and not _words_of(rows[k + 1].text):
             amts = _row_amounts(rows[k + 1])  # label and amount on consecutive rows
+        if not amts and _has_word(words, _ROUND_WORDS):
+            lost = _lost_decimal_point(row.text, 0)  # "Rounding Adjustment RM 0 02"
+            if lost is not None and lost.value < 1:
+                amts = [lost]
         if not amts:
             continue
         last = amts[-1].value
@@ -428,7 +436,70 @@ def _payment_facts(rows: list[Row]) -> _Facts:
             if _has_word(words, _CARD_WORDS):
                 card.append((last, row))
     cash_change = [(t - c, r) for t, r in tender for c in change if c > 0 and t - c > 0]
-    return _Facts(tuple(card), tuple(cash_change), tuple(rounding), tuple(tender))
+    return _Facts(tuple(card), tuple(cash_change), tuple(rounding), tuple(tender), tuple(_net_plus_tax(rows)))
+
+
+#: a tax line that is part of the amount above it, not added to it
+_TAX_INCLUDED = ("incl", "inkl", "inclusive", "included", "includes", "udgor", "utgjor", "heraf", "herav",
+                 "varav", "din care", "josta", "of which")
+#: a label of the amount before tax ("Total excl. GST", "Netto")
+_NET_WORDS = ("excl", "exkl", "ekskl", "exclusive", "excluding", "netto", "fara tva", "before tax", "before gst",
+              "before vat", "fara tva")
+_TAX_WORDS = ("gst", "vat", "tax", "moms", "mva", "tva", "alv", "sst")
+_PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+
+
+def _net_plus_tax(rows: list[Row]) -> list[tuple[Decimal, Row]]:
+    """Totals implied by the tax arithmetic, an independent confirmation of the
+    total: (a) a net amount (subtotal or "total excl. tax") plus an added tax
+    amount printed below it; (b) tax-summary rows "SR @ 6%  61.70  3.70" whose
+    tax is the printed rate of the net: net + tax of one row, and of all such rows
+    together. Rows of the payment block are ignored."""
+    from pipeline.extract.cues import find_cues
+
+    nets: list[tuple[int, Decimal, Row]] = []
+    taxes: list[tuple[int, Decimal]] = []
+    summary: list[tuple[Decimal, Row]] = []
+    for k, row in enumerate(rows):
+        cues = find_cues(row.text)
+        labels = {c.label for c in cues}
+        folded = fold_text(row.text)
+        if "PAYMENT" in labels and not any(w in folded for w in _NET_WORDS):
+            continue  # "Amt paid excl. GST" is a net amount, other payment rows are not
+        amts = [h for h in _row_amounts(row) if h.value >= 0]
+        if not amts:
+            continue
+        pm = _PERCENT.search(row.text)
+        if pm and len(amts) >= 2:
+            try:
+                rate = Decimal(pm.group(1).replace(",", ".")) / 100
+            except InvalidOperation:
+                rate = None
+            after = [h for h in amts if h.start >= pm.end()]
+            if rate is not None and len(after) >= 2:
+                net, tax = after[-2].value, after[-1].value
+                if net > 0 and abs(net * rate - tax) <= Decimal("0.011"):
+                    summary.append((net + tax, row))
+                    continue
+        last = amts[-1].value
+        has_tax = any(re.search(rf"(?<![a-z]){w}(?![a-z])", folded) for w in _TAX_WORDS)
+        included = any(w in folded for w in _TAX_INCLUDED)
+        sub = any(c.label == "SUBTOTAL" and c.id == "subtotal" for c in cues)
+        if (sub and not has_tax) or (any(w in folded for w in _NET_WORDS) and not included):
+            if last > 0:
+                nets.append((k, last, row))
+        elif not included and last >= 0 and ((has_tax and "TOTAL" not in labels)
+                                              or "total gst" in folded or "total tax" in folded):
+            taxes.append((k, last))
+    out: list[tuple[Decimal, Row]] = []
+    for k, net, row in nets:
+        for j, tax in taxes:
+            if j > k and Decimal(0) < tax < net:
+                out.append((net + tax, row))
+    out += summary
+    if len(summary) >= 2:
+        out.append((sum((v for v, _ in summary), Decimal(0)), summary[0][1]))
+    return out
 
 
 def _support(value: Decimal, row_idx: int, cands: list[tuple[float, int, AmountHit, Row, str]],
@@ -444,6 +515,12 @@ def _support(value: Decimal, row_idx: int, cands: list[tuple[float, int, AmountH
     if facts.rounding and any(c[2].value + r == value or c[2].value - r == value
                               for c in cands if c[1] != row_idx for r in facts.rounding if r != 0):
         out.append("rounding")
+    # with a rounding line, net + tax is the amount before rounding: only the
+    # rounded amount is the total
+    rounds = [r for r in facts.rounding if r != 0]
+    if any((v == value and not rounds) or any(v + r == value or v - r == value for r in rounds)
+           for v, _ in facts.sums):
+        out.append("net+tax")
     return out
 
 
@@ -498,6 +575,48 @@ def _repair_from_rounding(value: Decimal, raw: str, row_idx: int, cands: list[tu
         return None
     v, row = next(iter(found.items()))
     return v, "rounding", row
+
+
+def _rounded_after_net_tax(value: Decimal, row_idx: int, rows: list[Row],
+                           facts: _Facts) -> tuple[Decimal, str, Row] | None:
+    """"Total Sales (incl. GST) 64.13 / Rounding Adjustment 0.02 / TOTAL (unread)":
+    the labelled amount equals net + tax, a non-zero rounding line is printed below
+    it and no total after rounding was read: the total is the amount adjusted by the
+    rounding, when exactly one sign gives a multiple of 0.05 (cash rounding). Also
+    without the net + tax equality ("Total (incl. GST) 15.39 / Rounding 0.01 /
+    Grand Total (unreadable)"), as a repair (the caller caps its confidence)."""
+    rounds = {r for r in facts.rounding if r != 0}
+    if len(rounds) != 1:
+        return None
+    r = abs(next(iter(rounds)))
+    below = []
+    for row in rows[row_idx + 1:row_idx + 4]:
+        words = _words_of(row.text)
+        if _has_word(words, _ROUND_WORDS):
+            below.append(row)
+            break
+        if _has_word(words, _TENDER_WORDS) or _has_word(words, _CHANGE_WORDS):
+            break  # rounding printed after the payment: the cash paid was rounded, not the total
+    if not below:
+        return None
+    nickel = Decimal("0.05")
+    opts = [v for v in (value + r, value - r) if v > 0 and v % nickel == 0]
+    if len(opts) != 1:
+        return None
+    kind = "net+tax,rounding" if any(v == value for v, _ in facts.sums) else "rounding"
+    return opts[0], kind, below[0]
+
+
+def _sum_and_paid(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | None:
+    """Net + tax equals an amount on a payment row ("Amt paid incl. GST 78.30") while
+    the labelled amount ("TOTAL 73.87", the net of a tax summary) is confirmed by
+    nothing: two independent readings agree on the total."""
+    paid = {v for v, _ in facts.tender}
+    found = {v: r for v, r in facts.sums if v in paid and v != value and v > value}
+    if len(found) != 1:
+        return None
+    v, r = next(iter(found.items()))
+    return v, "net+tax,paid", r
 
 
 def _confidence(conf: float, support: list[str], score: float) -> float:

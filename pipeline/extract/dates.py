@@ -76,16 +76,17 @@ def _year(y: str) -> int | None:
 
 
 #: digits an OCR engine reads for another (thermal-print fonts): 1 <-> 7, 0/3/6/8, 5 <-> 6, 0 <-> 9
-_DIGIT_SLIPS = {"7": "1", "1": "7", "8": "036", "0": "869", "3": "8", "6": "58", "5": "6", "9": "0"}
+_DIGIT_SLIPS = {"7": "1", "1": "7", "8": "036", "0": "869", "3": "8", "6": "058", "5": "6", "9": "0"}
 
 
 def _repaired_year(y: str) -> int | None:
     """A 4-digit year outside the plausible range that one digit slip in its last
-    two digits brings into it, when exactly one such slip does ("2078" -> 2018)."""
-    if len(y) != 4 or not y.isdigit() or _year(y) is not None or not y.startswith("20"):
+    three digits brings into it, when exactly one such slip does ("2078" -> 2018,
+    "2617" -> 2017)."""
+    if len(y) != 4 or not y.isdigit() or _year(y) is not None or not y.startswith("2"):
         return None
     found = set()
-    for pos in (2, 3):
+    for pos in (1, 2, 3):
         for alt in _DIGIT_SLIPS.get(y[pos], ""):
             cand = y[:pos] + alt + y[pos + 1:]
             n = _year(cand)

@@ -3,6 +3,12 @@
 OCR engines (and the SROIE ground truth) often split one printed row into
 several lines ("TOTAL" at the left, "15.90" at the right). Extractors work on
 `Row`s: the lines whose vertical centres are close, ordered left to right.
+
+Boxes on a `Page` are in the pixels of the file as uploaded, but a page read
+after a quarter turn (`Page.rotation`, 90/180/270 degrees clockwise) has its
+text running sideways or upside down in those pixels. Rows are therefore
+grouped, ordered and placed (`Row.rel_y`) in the page's *upright* frame; the
+boxes a `Row` hands out as evidence stay in the uploaded frame.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ class Row:
     doc_role: str = "receipt"
     engine: str = "tesseract"
     _text: str | None = field(default=None, repr=False)
+    _upright: Box | None = field(default=None, repr=False)  # the row's box in the page's upright frame
 
     @property
     def text(self) -> str:
@@ -74,10 +81,19 @@ class Row:
         return Evidence(document=self.doc_role, page=self.page.page_no, box=self.box_of_span(start, end),
                         text=self.text)
 
+    @property
+    def upright_box(self) -> Box:
+        """The row's box with the page turned upright (see `rotate_box`)."""
+        if self._upright is None:
+            self._upright = rotate_box(self.box, page_rotation(self.page), self.page.width or 0.0,
+                                       self.page.height or 0.0)
+        return self._upright
+
     def rel_y(self) -> float:
-        """Vertical position 0 (top) .. 1 (bottom) on its page."""
-        h = self.page.height or 1.0
-        return max(0.0, min(1.0, self.box.cy / h))
+        """Vertical position 0 (top) .. 1 (bottom) on its page, upright."""
+        rot = page_rotation(self.page)
+        h = (self.page.width if rot in (90, 270) else self.page.height) or 1.0
+        return max(0.0, min(1.0, self.upright_box.cy / h))
 
     def evidence(self, text: str | None = None) -> Evidence:
         return Evidence(document=self.doc_role, page=self.page.page_no, box=self.box,
@@ -91,32 +107,57 @@ def _role(doc: DocumentText) -> str:
         return str(doc.file.role)
 
 
+def page_rotation(page: Page) -> int:
+    """The quarter turn (degrees clockwise, 0/90/180/270) that makes `page` upright."""
+    try:
+        rot = int(getattr(page, "rotation", 0) or 0) % 360
+    except (TypeError, ValueError):
+        return 0
+    return rot if rot in (90, 180, 270) else 0
+
+
+def rotate_box(b: Box, rot: int, w: float, h: float) -> Box:
+    """`b`, a box of a w x h image, in the frame of that image turned `rot`
+    degrees clockwise (a quarter turn; anything else leaves the box as it is)."""
+    rot = rot % 360
+    if rot == 90:
+        return Box(x0=h - b.y1, y0=b.x0, x1=h - b.y0, y1=b.x1)
+    if rot == 180:
+        return Box(x0=w - b.x1, y0=h - b.y1, x1=w - b.x0, y1=h - b.y0)
+    if rot == 270:
+        return Box(x0=b.y0, y0=w - b.x1, x1=b.y1, y1=w - b.x0)
+    return b
+
+
 def build_rows(doc: DocumentText) -> list[Row]:
-    """Group each page's lines into rows (vertical-centre proximity), top to bottom."""
+    """Group each page's lines into rows (vertical-centre proximity in the page's
+    upright frame), top to bottom."""
     rows: list[Row] = []
     role = _role(doc)
     for page in doc.pages:
-        lines = [ln for ln in page.lines if ln.words and ln.text.strip()]
-        lines.sort(key=lambda ln: (ln.box.cy, ln.box.x0))
-        groups: list[list[Line]] = []
-        for ln in lines:
-            b = ln.box
+        rot = page_rotation(page)
+        w, h_page = float(page.width or 0.0), float(page.height or 0.0)
+        items = [(ln, rotate_box(ln.box, rot, w, h_page)) for ln in page.lines if ln.words and ln.text.strip()]
+        items.sort(key=lambda it: (it[1].cy, it[1].x0))
+        groups: list[list[tuple[Line, Box]]] = []
+        for ln, b in items:
             placed = False
             if groups:
                 g = groups[-1]
-                gb = Box.enclosing([x.box for x in g])
+                gb = Box.enclosing([x for _, x in g])
                 assert gb is not None
-                h = min(b.height, min(x.box.height for x in g)) or 1.0
+                h = min(b.height, min(x.height for _, x in g)) or 1.0
                 # same row: centres close and not overlapping horizontally with a line already in it
-                if abs(b.cy - gb.cy) < 0.5 * h and all(b.x0 >= x.box.x1 - 0.2 * h or b.x1 <= x.box.x0 + 0.2 * h
-                                                       for x in g):
-                    g.append(ln)
+                if abs(b.cy - gb.cy) < 0.5 * h and all(b.x0 >= x.x1 - 0.2 * h or b.x1 <= x.x0 + 0.2 * h
+                                                       for _, x in g):
+                    g.append((ln, b))
                     placed = True
             if not placed:
-                groups.append([ln])
+                groups.append([(ln, b)])
         for g in groups:
-            g.sort(key=lambda ln: ln.box.x0)
-            rows.append(Row(page=page, lines=g, index=len(rows), doc_role=role, engine=page.engine))
+            g.sort(key=lambda it: it[1].x0)
+            rows.append(Row(page=page, lines=[ln for ln, _ in g], index=len(rows), doc_role=role,
+                            engine=page.engine, _upright=Box.enclosing([b for _, b in g])))
     return rows
 
 

@@ -209,7 +209,7 @@ def serial_candidates(rows: list[Row], pattern: str | None, doc_no: int = 0,
 
 
 def _family(engine: str) -> str:
-    e = engine.lower()
+    e = engine.lower().split("+")[0]  # "tesseract+rapidocr": a page word both engines agreed on
     if e.startswith("rapidocr-line"):
         return "line"
     if e.startswith("rapidocr"):
@@ -239,6 +239,28 @@ def _near(a: str, b: str) -> bool:
         return False
     diff = sum(x != y for x, y in zip(a, b, strict=True))
     return diff <= max(1, len(a) // 4)
+
+
+#: confidence cap of a serial when another reading is the same characters plus one
+#: (the winner may have lost a pen-written digit; below the accept threshold)
+DROPPED_CHAR_CONF = 0.72
+
+
+def _is_one_insertion(short: str, long: str) -> bool:
+    """`long` is `short` with exactly one character inserted somewhere."""
+    if len(long) != len(short) + 1:
+        return False
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1:]
+
+
+def _dropped_char_suspected(folded_value: str, cands: list[SerialCand]) -> bool:
+    """Some reading is the picked value with one more character: views that agree
+    on the shorter value may all have lost the same faint or joined digit, so
+    agreement does not prove it."""
+    return any(_is_one_insertion(folded_value, fold_confusions(c.value)) for c in cands)
 
 
 def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
@@ -311,6 +333,8 @@ def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
         conf = min(conf, 0.6)  # a rival reading nearly as strong
     if any(ch.isalpha() for ch in value) and sum(ch.isdigit() for ch in value) >= len(value) - 2:
         conf = min(conf, 0.75)  # a letter or two among digits: often a slip
+    if _dropped_char_suspected(fv, cands):
+        conf = min(conf, DROPPED_CHAR_CONF)
     alternatives = [clusters[i][1][0].value for i in sorted((i for i in range(len(clusters)) if i != bi),
                                                              key=lambda i: -weights[i])[:3]]
     return FieldValue(name="serial_handwritten", raw=best_rep.raw, value=value,

@@ -284,6 +284,24 @@ def _is_buyer_label(text: str, c: Cue) -> bool:
     after = text[c.end:c.end + 3]
     return len(before) <= 3 or ":" in after
 
+#: base confidence of a labelled number with no checksum (MY GST) when both OCR
+#: engines read the same digits; times ocr_factor it reaches the accept threshold
+#: (0.80) only for confidently read words
+AGREED_UNCHECKED_CONF = 0.88
+
+
+def _engines_agree(row: Row, h: VatHit) -> bool:
+    """All the words carrying the digits of `h` were read the same by both engines,
+    and they hold no other digits (a crop that split the number is not agreement)."""
+    from pipeline.ocr import words_agreed
+
+    ws = [w for w, s, e in row.word_spans() if s < h.end and e > h.start and any(ch.isdigit() for ch in w.text)]
+    if not words_agreed(ws):
+        return False
+    digits = "".join(ch for w in ws for ch in w.text if ch.isdigit())
+    return digits == _digits(h.raw)
+
+
 def extract_vats(rows: list[Row], country: str | None = None
                  ) -> tuple[FieldValue | None, FieldValue | None, list[tuple[VatHit, Row]]]:
     """(reseller_vat, buyer_vat, all hits). A number is the buyer's when a buyer
@@ -331,6 +349,10 @@ def extract_vats(rows: list[Row], country: str | None = None
             c = 0.9 if h.cued else 0.8
         elif h.valid is None:
             c = 0.75 if h.cued else 0.5
+            if h.cued and _engines_agree(row, h):
+                # no checksum, but two engines (tesseract on the page, RapidOCR on the
+                # number's crop) read exactly the same digits
+                c = AGREED_UNCHECKED_CONF
         else:
             c = 0.25 if h.cued else 0.1
         c *= ocr_factor(row.conf_of_span(h.start, h.end))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["read_document", "read_label", "get_engine", "register_engine", "OcrEngine",
-           "DEFAULT_DOCUMENT_ENGINE", "DEFAULT_LABEL_ENGINE"]
+           "DEFAULT_DOCUMENT_ENGINE", "DEFAULT_LABEL_ENGINE", "words_agreed", "AGREED_SUFFIX"]
 
 #: engine for receipts. scripts/ocr_probe.py on 30 SROIE receipts: tesseract psm 6
 #: + preprocessing reads 0.75 of the words in ~0.65-0.9 s; RapidOCR reads 0.83
@@ -141,23 +142,64 @@ def _prep(image: np.ndarray, rotation: int, page_no: int, **prep_kwargs: Any) ->
         raise OcrError(f"page {page_no}: preprocessing failed ({type(exc).__name__})") from exc
 
 
+#: the quarter turn found for a page of a file by an earlier reading, keyed by
+#: (sha256, page): a second engine reading the same page (RapidOCR, which turns
+#: upside-down lines itself and so reads them "well" in the wrong page order)
+#: starts from it
+_orientation_memo: OrderedDict[tuple[str, int], int] = OrderedDict()
+_MEMO_SIZE = 512
+
+
+def _remember_rotation(key: tuple[str, int] | None, rotation: int) -> None:
+    if key is None or not key[0]:
+        return
+    with _engines_lock:
+        _orientation_memo[key] = int(rotation) % 360
+        _orientation_memo.move_to_end(key)
+        while len(_orientation_memo) > _MEMO_SIZE:
+            _orientation_memo.popitem(last=False)
+
+
+def _remembered_rotation(key: tuple[str, int] | None) -> int:
+    if key is None:
+        return 0
+    with _engines_lock:
+        return _orientation_memo.get(key, 0)
+
+
 def _read_image(image: np.ndarray, engine: OcrEngine, languages: tuple[str, ...], warnings: list[str],
-                page_no: int, *, try_all_rotations: bool = False, **prep_kwargs: Any) -> _Read:
+                page_no: int, *, try_all_rotations: bool = False, hint: int = 0, **prep_kwargs: Any) -> _Read:
     """Preprocess and OCR one image. Orientation detection (tesseract OSD, ~0.5 s
     on a receipt) runs only when the upright reading looks poor; the reading
     with the better quality wins. With `try_all_rotations` (sparse labels, where
     OSD has too few characters to decide) the other quarter turns are read too
-    when OSD gives no answer and the reading is still poor."""
+    when OSD gives no answer and the reading is still poor. `hint`: a quarter
+    turn an earlier reading of the same page found, tried first."""
     from pipeline.preprocess import _downscale
 
-    prep = _prep(image, 0, page_no, **prep_kwargs)
+    prep = _prep(image, hint % 360, page_no, **prep_kwargs)
     best = _Read(_recognize(engine, prep.image, languages), prep)
     if not _is_poor(best.lines):
         return best
-    small, _ = _downscale(prep.image, 1400)
+    if hint % 360:
+        prep0 = _prep(image, 0, page_no, **prep_kwargs)
+        other = _Read(_recognize(engine, prep0.image, languages), prep0)
+        if _score(other.lines) > _score(best.lines):
+            best = other
+        if not _is_poor(best.lines):
+            return best
+    small, f = _downscale(prep.image, 1400)
     found = _detect_orientation(small, warnings)
+    if found is None and f < 1.0:
+        # a long receipt turned sideways: its text at 1400 px is too small for OSD
+        found = _detect_orientation(prep.image, warnings)
     if found is not None and found[0] != 0 and found[1] >= MIN_OSD_CONF:
         candidates = [found[0]]
+    elif found is not None and found[1] < MIN_OSD_CONF and not try_all_rotations:
+        # OSD unsure (few characters, low resolution, photos): its answer is often
+        # right and otherwise usually off by a half turn (an upside-down page is
+        # often "0, confidence 0.3"); the readings decide (by _score)
+        candidates = [r for r in (found[0], (found[0] + 180) % 360) if r != 0]
     elif try_all_rotations and found is None:
         candidates = [90, 270, 180]
     else:
@@ -300,6 +342,22 @@ def _value_groups(line: Line) -> list[list[int]]:
     return groups
 
 
+#: the engine name of a word gets this suffix when the second engine's re-read of
+#: its crop gave exactly the same characters ("tesseract+rapidocr")
+AGREED_SUFFIX = "+rapidocr"
+#: the second reading must be at least this confident to count as agreement
+AGREE_MIN_SCORE = 0.80
+
+
+def _agreed_engine(engine: str) -> str:
+    return engine if engine.endswith(AGREED_SUFFIX) else engine + AGREED_SUFFIX
+
+
+def words_agreed(words: Sequence[Word]) -> bool:
+    """Every word was read the same by both engines (see `_vote_group`)."""
+    return bool(words) and all(w.engine.endswith(AGREED_SUFFIX) for w in words)
+
+
 def _vote_group(line: Line, group: list[int], text2: str, score2: float, box: Box) -> list[Word]:
     """The words that replace `group` of `line` after a second reading of its crop.
 
@@ -315,7 +373,11 @@ def _vote_group(line: Line, group: list[int], text2: str, score2: float, box: Bo
     t1 = "".join(w.text for w in old)
     t2 = re.sub(r"\s", "", text2)
     if t1.upper() == t2.upper():
-        return [w.model_copy(update={"conf": max(w.conf, min(score2, 0.99))}) for w in old]
+        # both engines read the same characters: the words say so in their engine
+        # name (AGREED_SUFFIX), so an extractor can trust them more than one reading
+        agreed = score2 >= AGREE_MIN_SCORE
+        return [w.model_copy(update={"conf": max(w.conf, min(score2, 0.99)),
+                                     "engine": _agreed_engine(w.engine) if agreed else w.engine}) for w in old]
     mean1 = sum(w.conf for w in old) / len(old)
     if not t2 or score2 < 0.85 or not any(c.isdigit() for c in t2):
         return [w.model_copy(update={"conf": min(w.conf, 0.6)}) for w in old]
@@ -345,8 +407,17 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
     chosen = sorted(k for _, k in sorted(scored, reverse=True)[:MAX_REREAD_LINES])
     crops: list[np.ndarray] = []
     jobs: list[tuple[int, list[int], Box]] = []
+    line_jobs: list[tuple[int, int]] = []  # (line, crop index): whole registration-number lines
     for k in chosen:
         ln = lines[k]
+        if REREAD_REGNUM_LINES and _is_regnum_line(ln):
+            b = ln.box
+            hh = b.height
+            x0, x1 = int(max(0, b.x0 - 0.35 * hh)), int(min(w_img, b.x1 + 0.35 * hh))
+            y0, y1 = int(max(0, b.y0 - 0.2 * hh)), int(min(h_img, b.y1 + 0.2 * hh))
+            if y1 - y0 >= 6 and x1 - x0 >= 6:
+                line_jobs.append((k, len(crops)))
+                crops.append(image[y0:y1, x0:x1])
         groups = _value_groups(ln)
         for g in groups[-MAX_GROUPS_PER_LINE:]:
             b = Box.enclosing([ln.words[i].box for i in g])
@@ -369,6 +440,9 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
     except ClaimcheckError as exc:
         warnings.append(f"key lines not re-read ({exc.code})")
         return lines
+    line_results = {k: results[i] for k, i in line_jobs}
+    skip = {i for _, i in line_jobs}
+    results = [r for i, r in enumerate(results) if i not in skip]
     replaced: dict[int, dict[int, list[Word]]] = {}
     for (k, g, b), (text2, score2) in zip(jobs, results, strict=True):
         if _NON_LATIN.search(text2):
@@ -384,7 +458,73 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
             words.extend(rep[i] if i in rep else [w])
         if words:
             out[k] = Line(words=tuple(sorted(words, key=lambda w: w.box.x0)))
+    for k, (text2, score2) in line_results.items():
+        if not _NON_LATIN.search(text2):
+            out[k] = _vote_regnum_line(out[k], text2, score2)
     return out
+
+
+#: re-read whole lines that carry a registration number (GST/VAT/org. number) too:
+#: the value crops of such a line cut a number that tesseract split or garbled
+#: ("001 31760640", "© 335787520"), while the whole line reads in one piece
+REREAD_REGNUM_LINES = True
+_REGNUM_LABEL = re.compile(r"(gst|g5t|6st|vat|tax id|reg|mva|moms|cvr|org)")
+_NUM_RUN = re.compile(r"\d(?:[ \-]?\d){7,}")
+
+
+def _is_regnum_line(line: Line) -> bool:
+    from pipeline.extract.text import fold_text
+
+    text = line.text
+    return bool(_REGNUM_LABEL.search(fold_text(text))) and sum(c.isdigit() for c in text) >= 6 \
+        and bool(re.search(r"\d(?:[ \-]?\d){4,}", text)) and not _DATEISH.search(text)
+
+
+def _num_runs(text: str) -> list[str]:
+    """Runs of 8 or more digits (single spaces or dashes inside allowed), as digits."""
+    return [re.sub(r"\D", "", m.group(0)) for m in _NUM_RUN.finditer(text)]
+
+
+def _vote_regnum_line(line: Line, text2: str, score2: float) -> Line:
+    """Vote a whole-line second reading of a registration-number line against the
+    (already group-voted) page line. The same long number in both: its words are
+    marked as agreed. A confident second reading with a number the page line does
+    not have: the words from the first digit on are replaced by the second reading,
+    with a lowered confidence (a value from it is never auto-approved on its own)."""
+    from pipeline.ocr.base import split_line_into_words
+
+    if score2 < REGNUM_MIN_SCORE:
+        return line
+    norm2 = _normalise_second_reading(text2, line.text)
+    runs2 = _num_runs(norm2)
+    if not runs2:
+        return line
+    runs1 = _num_runs(line.text)
+    if set(runs2) <= set(runs1):
+        words = tuple(w.model_copy(update={"engine": _agreed_engine(w.engine)})
+                      if sum(c.isdigit() for c in w.text) >= 8 and re.sub(r"\D", "", w.text) in runs2 else w
+                      for w in line.words)
+        return Line(words=words)
+    digit_words = [i for i, w in enumerate(line.words) if any(c.isdigit() for c in w.text)]
+    if not digit_words:
+        return line
+    first = digit_words[0]
+    m = _NUM_RUN.search(norm2)
+    assert m is not None
+    tail = norm2[m.start():]
+    old = line.words[first:]
+    mean1 = sum(w.conf for w in old) / len(old)
+    if score2 < mean1:
+        return line
+    x1 = max(w.box.x1 for w in old)
+    box = Box(x0=old[0].box.x0, y0=min(w.box.y0 for w in old), x1=x1, y1=max(w.box.y1 for w in old))
+    new = [w.model_copy(update={"conf": min(0.7, score2 * 0.75)})
+           for w in split_line_into_words(tail, box, score2, "rapidocr")]
+    return Line(words=tuple(line.words[:first]) + tuple(new)) if new else line
+
+
+#: a whole-line second reading must be at least this confident to be voted
+REGNUM_MIN_SCORE = 0.90
 
 
 def _keep_image(keep_images_dir: Path | None, file: FileInfo, page_no: int, image: np.ndarray) -> str | None:
@@ -444,7 +584,9 @@ def read_document(file: FileInfo, *, languages: tuple[str, ...] = ("eng",), engi
             pages.append(rp.text_page)
             continue
         assert rp.image is not None
-        read = _read_image(rp.image, eng, languages, warnings, rp.page_no)
+        key = (file.sha256, rp.page_no) if file.sha256 else None
+        read = _read_image(rp.image, eng, languages, warnings, rp.page_no, hint=_remembered_rotation(key))
+        _remember_rotation(key, read.prep.rotation)
         if eng.name.startswith("tesseract"):
             read = _Read(_reread_key_lines(read.prep.image, read.lines, warnings), read.prep)
         image_path = _keep_image(keep_images_dir, file, rp.page_no, read.prep.image)

@@ -23,12 +23,11 @@ editor_metadata (EXIF/XMP Software or PDF Producer of an image/PDF editor).
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from collections.abc import Callable
 from pathlib import Path
-
-import io
 
 import cv2
 import numpy as np

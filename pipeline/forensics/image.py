@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from models.documents import Box, Page
+from models.documents import Box, Line, Page
 from pipeline.forensics import ForensicInput, Region, Signal, SignalFamily, register
 
 DECISIVE = ("purchase_date", "total", "serial_handwritten")
@@ -140,6 +140,13 @@ def _page_views(inp: ForensicInput, max_pages: int) -> list[PageView]:
     return out
 
 
+def page_lines(inp: ForensicInput, page_no: int) -> list[Line]:
+    """The OCR lines of one page (none without a reading)."""
+    if inp.doc is None:
+        return []
+    return [ln for pg in inp.doc.pages if pg.page_no == page_no for ln in pg.lines]
+
+
 def decisive_boxes(inp: ForensicInput, page_no: int, all_values: bool = True) -> list[tuple[str, Box]]:
     """(field name, box) of the fields that decide eligibility, from the extraction; without
     an extraction, the OCR lines that look like a date or an amount."""
@@ -158,16 +165,13 @@ def decisive_boxes(inp: ForensicInput, page_no: int, all_values: bool = True) ->
                 digits = re.sub(r"\D", "", fv.raw) if fv is not None else ""
                 if len(digits) < 3:
                     continue
-                for pg in inp.doc.pages:
-                    if pg.page_no != page_no:
+                for ln in page_lines(inp, page_no):
+                    if digits not in re.sub(r"\D", "", ln.text):
                         continue
-                    for ln in pg.lines:
-                        if digits not in re.sub(r"\D", "", ln.text):
-                            continue
-                        for w in ln.words:
-                            wd = re.sub(r"\D", "", w.text)
-                            if len(wd) >= 2 and wd in digits and (fv.evidence is None or fv.evidence.box != w.box):
-                                out.append((name, w.box))
+                    for w in ln.words:
+                        wd = re.sub(r"\D", "", w.text)
+                        if len(wd) >= 2 and wd in digits and (fv.evidence is None or fv.evidence.box != w.box):
+                            out.append((name, w.box))
         for fv in ex.product_lines[:3]:
             if fv.evidence is not None and fv.evidence.box is not None and fv.evidence.page == page_no:
                 out.append(("product_model", fv.evidence.box))
@@ -179,34 +183,25 @@ def decisive_boxes(inp: ForensicInput, page_no: int, all_values: bool = True) ->
                 seen.add((round(b.x0), round(b.y0)))
                 out.append((name, b))
         return out
-    if inp.doc is None:
-        return out
-    for pg in inp.doc.pages:
-        if pg.page_no != page_no:
-            continue
-        labels = [ln.box for ln in pg.lines if re.search(r"total|jumlah|amount|i alt|totalt|sum", ln.text, re.I)]
-        for ln in pg.lines:
-            t = ln.text
-            if _DATE_RE.search(t):
-                out.append(("purchase_date", ln.box))
-            elif _AMOUNT_RE.search(t) and any(min(b.y1, ln.box.y1) - max(b.y0, ln.box.y0) > 0.5 * ln.box.height for b in labels):
-                out.append(("total", ln.box))  # an amount on the row of a "total" label
+    lines = page_lines(inp, page_no)
+    labels = [ln.box for ln in lines if re.search(r"total|jumlah|amount|i alt|totalt|sum", ln.text, re.I)]
+    for ln in lines:
+        t = ln.text
+        if _DATE_RE.search(t):
+            out.append(("purchase_date", ln.box))
+        elif _AMOUNT_RE.search(t) and any(min(b.y1, ln.box.y1) - max(b.y0, ln.box.y0) > 0.5 * ln.box.height for b in labels):
+            out.append(("total", ln.box))  # an amount on the row of a "total" label
     return out
 
 
 def _printed_values(inp: ForensicInput, page_no: int) -> list[tuple[str, Box]]:
     out: list[tuple[str, Box]] = []
-    if inp.doc is None:
-        return out
-    for pg in inp.doc.pages:
-        if pg.page_no != page_no:
-            continue
-        for ln in pg.lines:
-            for w in ln.words:
-                if _AMOUNT_RE.fullmatch(w.text.strip("()[]:;*")) and re.search(r"\d{2}$", w.text.strip("()[]:;*")):
-                    out.append(("total", w.box))
-                elif _DATE_RE.search(w.text):
-                    out.append(("purchase_date", w.box))
+    for ln in page_lines(inp, page_no):
+        for w in ln.words:
+            if _AMOUNT_RE.fullmatch(w.text.strip("()[]:;*")) and re.search(r"\d{2}$", w.text.strip("()[]:;*")):
+                out.append(("total", w.box))
+            elif _DATE_RE.search(w.text):
+                out.append(("purchase_date", w.box))
     return out
 
 
@@ -458,17 +453,10 @@ def _value_lines(inp: ForensicInput, page_no: int) -> list[tuple[str, Box]]:
     """Every OCR line that prints a date or an amount (after the extraction's fields): a pasted digit
     may sit in a print of the value the extraction did not take."""
     out: list[tuple[str, Box]] = []
-    if inp.doc is None:
-        return out
-    for pg in inp.doc.pages:
-        if pg.page_no != page_no:
-            continue
-        for ln in pg.lines:
-            if _DATE_RE.search(ln.text):
-                out.append(("purchase_date", ln.box))
-        for ln in reversed(pg.lines):  # totals sit low on a receipt
-            if _AMOUNT_RE.search(ln.text) and not _DATE_RE.search(ln.text):
-                out.append(("total", ln.box))
+    lines = page_lines(inp, page_no)
+    out += [("purchase_date", ln.box) for ln in lines if _DATE_RE.search(ln.text)]
+    # totals sit low on a receipt
+    out += [("total", ln.box) for ln in reversed(lines) if _AMOUNT_RE.search(ln.text) and not _DATE_RE.search(ln.text)]
     return out
 
 

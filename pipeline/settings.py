@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     second_engine: str | None = "rapidocr"  # read again with this engine when a required field is missing
     label_engine: str = "auto"
     keep_images_dir: Path | None = None
+    # data team: record every engine reading (whole pages and key-line crops) here and replay it on
+    # the next run, so that extraction can be retuned without re-running OCR. Keyed by the image's
+    # pixels, the engine and its languages: a change of preprocessing misses the cache by itself.
+    ocr_cache_dir: Path | None = None
     # the claims store: remembers serials and claimants across claims (SQLite under data/ by default;
     # CLAIMCHECK_DATABASE_URL=postgresql+psycopg://... for several workers)
     use_store: bool = True

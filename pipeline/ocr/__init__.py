@@ -66,6 +66,12 @@ def register_engine(name: str, engine: OcrEngine | None) -> None:
             _engines[name] = engine
 
 
+def ocr_cache_dir() -> Path | None:
+    """CLAIMCHECK_OCR_CACHE_DIR, the data team's record/replay cache of engine readings (or None)."""
+    from pipeline.settings import Settings
+    return Settings().ocr_cache_dir
+
+
 def get_engine(name: str) -> OcrEngine:
     """The engine called `name`, created on first use and kept for the process."""
     with _engines_lock:
@@ -83,6 +89,10 @@ def get_engine(name: str) -> OcrEngine:
             eng = RapidOcrEngine()
         else:
             raise ValueError(f"unknown OCR engine {name!r} (known: tesseract, tesseract-psm<N>, rapidocr)")
+        cache_dir = ocr_cache_dir()
+        if cache_dir is not None:
+            from pipeline.ocr.replay import ReplayEngine
+            eng = ReplayEngine(eng, cache_dir / "pages")
         _engines[name] = eng
         return eng
 

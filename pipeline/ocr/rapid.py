@@ -12,8 +12,13 @@ used.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,6 +103,17 @@ def recognize_crops(crops: list[np.ndarray], threads: int = 1) -> list[tuple[str
         if c.dtype != np.uint8 or c.ndim not in (2, 3) or min(c.shape[:2]) < 4:
             raise OcrError("RapidOCR needs non-empty uint8 crops")
         imgs.append(np.ascontiguousarray(np.stack([c] * 3, axis=-1)) if c.ndim == 2 else c)
+    from pipeline.ocr import ocr_cache_dir
+
+    cache_dir = ocr_cache_dir()
+    cache_path = None
+    if cache_dir is not None:
+        cache_path = _crops_cache_path(cache_dir, imgs)
+        if cache_path.is_file():
+            try:
+                return [(str(t), float(s)) for t, s in json.loads(cache_path.read_text(encoding="utf-8"))]
+            except (ValueError, TypeError) as exc:
+                raise OcrError(f"OCR cache entry {cache_path.name} is unreadable") from exc
     try:
         res = engine.recognize_txt(imgs)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
@@ -106,4 +122,20 @@ def recognize_crops(crops: list[np.ndarray], threads: int = 1) -> list[tuple[str
     scores = list(getattr(res, "scores", None) or [])
     if len(txts) != len(imgs) or len(scores) != len(imgs):
         raise OcrError("RapidOCR returned a result per crop that does not match the crops")
-    return [(str(t), float(s)) for t, s in zip(txts, scores, strict=True)]
+    out = [(str(t), float(s)) for t, s in zip(txts, scores, strict=True)]
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(out, fh)
+        os.replace(tmp, cache_path)
+    return out
+
+
+def _crops_cache_path(cache_dir: Path, imgs: list[np.ndarray]) -> Path:
+    from pipeline.ocr.replay import image_key
+
+    h = hashlib.sha256()
+    for im in imgs:
+        h.update(image_key(im, "rapidocr-rec", ()).encode())
+    return cache_dir / "crops" / f"{h.hexdigest()}.json"

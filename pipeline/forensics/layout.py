@@ -25,7 +25,12 @@ GLYPH_SPREAD_K = 2.0
 GLYPH_EXCESS = 0.45
 GLYPH_SPREAD_UNKNOWN = 1.0
 GLYPH_SPREAD_SAMPLE = 24  # glyphs per line measured for the spread
-GLYPH_FIELDS = ("purchase_date", "total", "serial_handwritten")
+# printed fields only: the serial on the receipt is written by hand (SIGMA 5), and handwriting varies
+# in stroke, height and baseline from one digit to the next; the claimant writes it anyway, so a
+# mismatch there tells nothing about an edit
+GLYPH_FIELDS = ("purchase_date", "total")
+GLYPH_ROW_SPLIT = 0.5  # glyph bottoms this many letter heights apart belong to different printed rows
+GLYPH_BRIDGE = 0.5  # a component covering half the letter bands of two rows is ink of both rows merged
 # deviation (relative) that scores 0.5, per feature
 GLYPH_SCALES = {"stroke": 0.25, "height": 0.22, "baseline": 0.20, "ink": 0.30}
 
@@ -114,10 +119,16 @@ def _glyph_dev(view: PageView, lb, vb, raw: str | None = None):
     tall = [g for g in tall if g.y1 - b0 < 0.18 * h0]
     if len(tall) < 4:
         return None
-    targets = [g for g in tall if vb[0] - 2 <= g.cx <= vb[2] + 2]
+    # an OCR line may span two printed rows (tesseract merges rows that are close): a component that
+    # reaches into another row's letter band is ink of both rows touching, not one character
+    bands = _row_bands(tall, h0)
+    tall = [g for g in tall if not _bridges(g, bands)]
+    if len(tall) < 4:
+        return None
+    targets = [g for g in tall if _in_box(g, vb)]
     if raw:
         # name the glyphs of the value when they match its characters one to one: judge digits only
-        inbox = [g for g in gs if vb[0] - 2 <= g.cx <= vb[2] + 2]
+        inbox = [g for g in gs if _in_box(g, vb)]
         chars = _big_chars(raw)
         if len(inbox) == len(chars):
             digits = {id(g) for g, c in zip(inbox, chars, strict=True) if c.isdigit()}
@@ -132,6 +143,37 @@ def _glyph_dev(view: PageView, lb, vb, raw: str | None = None):
     return best
 
 
+def _in_box(g: Glyph, vb) -> bool:
+    """Whether glyph g prints inside the field box: across, and down too (an OCR line spanning
+    two printed rows has the other row's characters at the same x)."""
+    ov = min(g.y1, vb[3]) - max(g.y0, vb[1])
+    return vb[0] - 2 <= g.cx <= vb[2] + 2 and ov >= 0.5 * max(1, g.h)
+
+
+def _row_bands(tall: list[Glyph], h0: float) -> list[tuple[float, float]]:
+    """The printed rows of an OCR line's full-height glyphs: (median top, median bottom) of each
+    group of glyphs whose bottoms lie together (split where consecutive bottoms jump by more
+    than `GLYPH_ROW_SPLIT` letter heights)."""
+    gs = sorted(tall, key=lambda g: g.y1)
+    groups: list[list[Glyph]] = []
+    for g in gs:
+        if groups and g.y1 - groups[-1][-1].y1 <= GLYPH_ROW_SPLIT * h0:
+            groups[-1].append(g)
+        else:
+            groups.append([g])
+    return [(_med([g.y0 for g in grp]), _med([g.y1 for g in grp])) for grp in groups if len(grp) >= 2]
+
+
+def _bridges(g: Glyph, bands: list[tuple[float, float]]) -> bool:
+    """Whether g covers a good part of the letter bands of two printed rows."""
+    hit = 0
+    for top, bot in bands:
+        ov = min(g.y1, bot) - max(g.y0, top)
+        if ov >= GLYPH_BRIDGE * max(1.0, bot - top):
+            hit += 1
+    return hit >= 2
+
+
 def _line_spread(view: PageView, lb) -> list[float]:
     """The mismatch (uncapped, in scale units) of every full-height glyph of a line: how much this
     receipt's genuine glyphs differ from their neighbours anyway (print, scan and font quirks)."""
@@ -142,6 +184,8 @@ def _line_spread(view: PageView, lb) -> list[float]:
     b0 = _med([g.y1 for g in tall])
     h0 = _med([g.h for g in tall])
     tall = [g for g in tall if g.y1 - b0 < 0.18 * h0]
+    bands = _row_bands(tall, h0)
+    tall = [g for g in tall if not _bridges(g, bands)]
     out = []
     for t in tall[:: max(1, len(tall) // GLYPH_SPREAD_SAMPLE)]:
         m = _measure(t, tall, paper)
@@ -220,7 +264,9 @@ def _rows(view: PageView) -> list[dict]:
         if len(tall) < 3:
             continue
         base = float(np.median([g.y1 for g in tall]))
-        rows.append({"base": base, "h": h, "x0": min(g.x0 for g in gs), "x1": max(g.x1 for g in gs), "n": len(tall)})
+        xc = float(np.median([g.cx for g in tall]))
+        rows.append({"base": base, "h": h, "x0": min(g.x0 for g in gs), "x1": max(g.x1 for g in gs), "n": len(tall),
+                     "xc": xc, "slope": _row_slope(tall, h)})
     rows.sort(key=lambda r: r["base"])
     merged: list[dict] = []
     for r in rows:
@@ -228,11 +274,45 @@ def _rows(view: PageView) -> list[dict]:
             m = merged[-1]
             w_m, w_r = m["n"], r["n"]
             m["base"] = (m["base"] * w_m + r["base"] * w_r) / (w_m + w_r)
+            m["xc"] = (m["xc"] * w_m + r["xc"] * w_r) / (w_m + w_r)
             m["h"] = max(m["h"], r["h"]) if abs(m["h"] - r["h"]) > 2 else (m["h"] + r["h"]) / 2
             m["x0"], m["x1"], m["n"] = min(m["x0"], r["x0"]), max(m["x1"], r["x1"]), w_m + w_r
+            m["slope"] = None  # two OCR lines of one row: their baselines need not make one straight line
         else:
             merged.append(dict(r))
     return merged
+
+
+ROW_SLOPE_SPAN = 6.0  # a row's own baseline slope is measured when its glyphs span this many letter heights
+
+
+def _row_slope(tall: list[Glyph], h: float) -> float | None:
+    """The baseline slope of one printed row (least squares through the glyph bottoms), or None
+    when its glyphs span too little of the page to tell a slope from letter-to-letter jitter."""
+    xs = np.array([g.cx for g in tall], float)
+    if len(xs) < 5 or xs.max() - xs.min() < ROW_SLOPE_SPAN * h:
+        return None
+    ys = np.array([g.y1 for g in tall], float)
+    c = np.polyfit(xs, ys, 1)
+    k = float(c[0])
+    # a descender or a symbol left in can tilt a least-squares line: refit without the worst outliers
+    res = np.abs(ys - np.polyval(c, xs))
+    keep = res <= max(1.0, 2.0 * float(np.median(res)))
+    if keep.sum() >= 5:
+        k = float(np.polyfit(xs[keep], ys[keep], 1)[0])
+    return k if abs(k) < 0.2 else None
+
+
+def _local_slopes(rows: list[dict]) -> list[float]:
+    """Per row, the page's baseline slope around it: the median of the measured slopes of the
+    nearest rows (a photo in perspective or a skewed scan tilts rows a little differently down the
+    page); 0 where no row could be measured."""
+    known = [(i, r["slope"]) for i, r in enumerate(rows) if r.get("slope") is not None]
+    out = []
+    for i in range(len(rows)):
+        near = sorted(known, key=lambda kv: abs(kv[0] - i))[:5]
+        out.append(float(np.median([k for _, k in near])) if near else 0.0)
+    return out
 
 
 def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
@@ -260,12 +340,16 @@ def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
               if 0.85 * b1["h"] <= b2["h"] <= 1.18 * b1["h"] and 1.0 * b1["h"] <= b2["base"] - b1["base"] <= 3.0 * b1["h"]]
     if len(same_h) >= 4:
         p = float(np.median(same_h))
-        b = [r["base"] for r in rows]
+        slopes = _local_slopes(rows)
         cands: list[tuple[float, tuple, float]] = []
         for k in range(1, n - 1):
             h = rows[k]["h"]
             if not all(0.85 * h <= rows[j]["h"] <= 1.18 * h for j in (k - 1, k + 1)):
                 continue
+            # the three baselines compared where row k prints: on a tilted page a short row and a
+            # full-width row have their median baselines at different x, hence heights
+            xk, sk = rows[k]["xc"], slopes[k]
+            b = {j: rows[j]["base"] + sk * (xk - rows[j]["xc"]) for j in (k - 1, k, k + 1)}
             if rows[k]["n"] < 4 or abs(b[k + 1] - b[k - 1] - 2 * p) > max(1.0, 0.03 * p):
                 continue
             if not 0.7 * p <= b[k] - b[k - 1] <= 1.3 * p:

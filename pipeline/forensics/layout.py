@@ -125,22 +125,61 @@ def _glyph_dev(view: PageView, lb, vb, raw: str | None = None):
     tall = [g for g in tall if not _bridges(g, bands)]
     if len(tall) < 4:
         return None
+    # characters named from the OCR words (where a word's glyphs match its letters one to one): a
+    # digit is compared with digits and capitals only, not with lower-case letters (x-height) nor
+    # symbols ($, /, parentheses reach above or below the digits)
+    names = _glyph_names(view, lb, gs)
+    tall = [g for g in tall if names.get(id(g), "0").isdigit() or names.get(id(g), "0").isupper()]
+    if len(tall) < 4:
+        return None
     targets = [g for g in tall if _in_box(g, vb)]
-    if raw:
+    inbox = [g for g in gs if _in_box(g, vb)]
+    chars = _big_chars(raw) if raw else []
+    if chars and len(inbox) == len(chars):
         # name the glyphs of the value when they match its characters one to one: judge digits only
-        inbox = [g for g in gs if _in_box(g, vb)]
-        chars = _big_chars(raw)
-        if len(inbox) == len(chars):
-            digits = {id(g) for g, c in zip(inbox, chars, strict=True) if c.isdigit()}
-            targets = [g for g in targets if id(g) in digits]
-        else:
-            targets = [g for g in targets if 0.3 <= g.w / max(1, g.h) <= 0.95]
+        digits = {id(g) for g, c in zip(inbox, chars, strict=True) if c.isdigit()}
+        targets = [g for g in targets if id(g) in digits]
+    else:
+        targets = [g for g in targets if names[id(g)].isdigit()] if all(id(g) in names for g in targets) else \
+            [g for g in targets if names.get(id(g), "0").isdigit() and 0.3 <= g.w / max(1, g.h) <= 0.95]
     best = None
     for t in targets:
         m = _measure(t, tall, paper)
         if m is not None and (best is None or m[0] > best[0]):
             best = (m[0], t, m[1], m[2])
     return best
+
+
+def _exact_box(engine: str) -> bool:
+    """Whether an engine's word boxes are its own segmentation of the pixels. RapidOCR reads text
+    lines: its words (a page reading, or a key-line re-read that replaced tesseract's words) get
+    x-ranges in proportion to their letters (`split_line_into_words`). Words both engines read
+    alike keep tesseract's boxes (`AGREED_SUFFIX` only marks them)."""
+    from pipeline.ocr import AGREED_SUFFIX
+
+    base = engine[: -len(AGREED_SUFFIX)] if engine.endswith(AGREED_SUFFIX) else engine
+    return not base.startswith("rapidocr")
+
+
+def _glyph_names(view: PageView, lb, gs: list[Glyph]) -> dict[int, str]:
+    """id(glyph) -> character, for the glyphs of an OCR line that sit in a word with an exact box
+    whose full-height characters match its glyphs one to one."""
+    if view.page is None:
+        return {}
+    out: dict[int, str] = {}
+    for ln in view.page.lines:
+        if not ln.words or view.to_view(ln.box) != lb:
+            continue
+        for w in ln.words:
+            if not _exact_box(w.engine):
+                continue
+            wb = view.to_view(w.box)
+            inw = [g for g in gs if wb[0] - 1 <= g.cx <= wb[2] + 1 and min(g.y1, wb[3]) - max(g.y0, wb[1]) >= 0.5 * g.h]
+            chars = _big_chars(w.text)
+            if inw and len(inw) == len(chars):
+                out.update({id(g): c for g, c in zip(inw, chars, strict=True)})
+        break
+    return out
 
 
 def _in_box(g: Glyph, vb) -> bool:

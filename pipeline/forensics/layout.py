@@ -121,7 +121,7 @@ def _glyph_dev(view: PageView, lb, vb, raw: str | None = None):
         return None
     # an OCR line may span two printed rows (tesseract merges rows that are close): a component that
     # reaches into another row's letter band is ink of both rows touching, not one character
-    bands = _row_bands(tall, h0)
+    bands = _row_bands([g for g in gs if g.h >= 0.5 * h0], h0)
     tall = [g for g in tall if not _bridges(g, bands)]
     if len(tall) < 4:
         return None
@@ -223,7 +223,7 @@ def _line_spread(view: PageView, lb) -> list[float]:
     b0 = _med([g.y1 for g in tall])
     h0 = _med([g.h for g in tall])
     tall = [g for g in tall if g.y1 - b0 < 0.18 * h0]
-    bands = _row_bands(tall, h0)
+    bands = _row_bands([g for g in gs if g.h >= 0.5 * h0], h0)
     tall = [g for g in tall if not _bridges(g, bands)]
     out = []
     for t in tall[:: max(1, len(tall) // GLYPH_SPREAD_SAMPLE)]:
@@ -289,9 +289,19 @@ OFFSET_SCALE = 0.05  # baseline offset, in line pitches, beyond the page's own j
 OFFSET_JITTER = 3.0  # times the page's median row offset that counts as its own jitter
 
 
+ROW_COLUMN_GAP = 3.0  # glyphs this many letter heights apart on one OCR line are separate columns
+ROW_SPLIT = 0.5  # glyph bottoms (along the page's slope) this many letter heights apart: different rows
+
+
 def _rows(view: PageView) -> list[dict]:
-    """Printed rows: glyph baseline, letter height, horizontal extent; lines of one row merged."""
-    rows: list[dict] = []
+    """Printed rows: glyph baseline, letter height, horizontal extent; lines of one row merged.
+
+    Baselines are taken along the page's slope, at one x for all rows: on a tilted photo or scan
+    a short row and a full-width row otherwise have their median baselines at different x, hence
+    at different heights. OCR lines are cut into columns at wide gaps and into printed rows where
+    glyph bottoms jump (tesseract joins the left part of one row with the right part of the next
+    on a tilted page, or two close rows): each piece counts as (part of) its own row."""
+    lines = []
     for b, _ in line_boxes(view):
         gs, _paper = view.glyphs(b, light=True)
         tall = _tall(gs)
@@ -299,13 +309,20 @@ def _rows(view: PageView) -> list[dict]:
             continue
         base0 = float(np.median([g.y1 for g in tall]))
         h = float(np.median([g.h for g in tall]))
-        tall = [g for g in tall if g.y1 - base0 < 0.18 * h]
-        if len(tall) < 3:
-            continue
-        base = float(np.median([g.y1 for g in tall]))
-        xc = float(np.median([g.cx for g in tall]))
-        rows.append({"base": base, "h": h, "x0": min(g.x0 for g in gs), "x1": max(g.x1 for g in gs), "n": len(tall),
-                     "xc": xc, "slope": _row_slope(tall, h)})
+        lines.append((h, [g for g in tall if g.y1 - base0 < 0.18 * h]))
+    # the page's slope: the median of the slopes of the columns wide enough to measure one
+    pieces = [(h, col) for h, tall in lines for col in _columns(tall, h)]
+    known = [k for h, col in pieces if (k := _row_slope(col, h)) is not None]
+    slope = float(np.median(known)) if known else 0.0
+    x_ref = float(view.gray.shape[1]) / 2
+    rows: list[dict] = []
+    for h, col in pieces:
+        for grp in _split_rows(col, h, slope, x_ref):
+            if len(grp) < 3:
+                continue
+            base = float(np.median([g.y1 + slope * (x_ref - g.cx) for g in grp]))
+            rows.append({"base": base, "h": h, "x0": min(g.x0 for g in grp), "x1": max(g.x1 for g in grp),
+                         "n": len(grp), "y": float(np.median([g.y1 for g in grp]))})  # y: where it prints
     rows.sort(key=lambda r: r["base"])
     merged: list[dict] = []
     for r in rows:
@@ -313,13 +330,38 @@ def _rows(view: PageView) -> list[dict]:
             m = merged[-1]
             w_m, w_r = m["n"], r["n"]
             m["base"] = (m["base"] * w_m + r["base"] * w_r) / (w_m + w_r)
-            m["xc"] = (m["xc"] * w_m + r["xc"] * w_r) / (w_m + w_r)
+            m["y"] = (m["y"] * w_m + r["y"] * w_r) / (w_m + w_r)
             m["h"] = max(m["h"], r["h"]) if abs(m["h"] - r["h"]) > 2 else (m["h"] + r["h"]) / 2
             m["x0"], m["x1"], m["n"] = min(m["x0"], r["x0"]), max(m["x1"], r["x1"]), w_m + w_r
-            m["slope"] = None  # two OCR lines of one row: their baselines need not make one straight line
         else:
             merged.append(dict(r))
     return merged
+
+
+def _columns(tall: list[Glyph], h: float) -> list[list[Glyph]]:
+    """An OCR line's glyphs cut where the gap between neighbours exceeds `ROW_COLUMN_GAP` letter heights."""
+    out: list[list[Glyph]] = []
+    for g in sorted(tall, key=lambda g: g.x0):
+        if out and g.x0 - out[-1][-1].x1 <= ROW_COLUMN_GAP * h:
+            out[-1].append(g)
+        else:
+            out.append([g])
+    return out
+
+
+def _split_rows(col: list[Glyph], h: float, slope: float, x_ref: float) -> list[list[Glyph]]:
+    """The glyphs of one column grouped by their bottoms along the page's slope."""
+    key = sorted(col, key=lambda g: g.y1 + slope * (x_ref - g.cx))
+    out: list[list[Glyph]] = []
+    last = None
+    for g in key:
+        y = g.y1 + slope * (x_ref - g.cx)
+        if out and last is not None and y - last <= ROW_SPLIT * h:
+            out[-1].append(g)
+        else:
+            out.append([g])
+        last = y
+    return out
 
 
 ROW_SLOPE_SPAN = 6.0  # a row's own baseline slope is measured when its glyphs span this many letter heights
@@ -342,18 +384,6 @@ def _row_slope(tall: list[Glyph], h: float) -> float | None:
     return k if abs(k) < 0.2 else None
 
 
-def _local_slopes(rows: list[dict]) -> list[float]:
-    """Per row, the page's baseline slope around it: the median of the measured slopes of the
-    nearest rows (a photo in perspective or a skewed scan tilts rows a little differently down the
-    page); 0 where no row could be measured."""
-    known = [(i, r["slope"]) for i, r in enumerate(rows) if r.get("slope") is not None]
-    out = []
-    for i in range(len(rows)):
-        near = sorted(known, key=lambda kv: abs(kv[0] - i))[:5]
-        out.append(float(np.median([k for _, k in near])) if near else 0.0)
-    return out
-
-
 def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
     """(best missing-row finding, best offset-row finding) of a page."""
     rows = _rows(view)
@@ -372,29 +402,26 @@ def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
                 if closeness > 0:
                     sc = min(GAP_MAX_SCORE, 0.5 + 0.5 * closeness)
                     if gap is None or sc > gap[0]:
-                        gap = (sc, d / p, (rows[k]["x0"], b[k] + 0.2 * h, rows[k]["x1"], b[k + 1] - 1.2 * h))
+                        gap = (sc, d / p, (rows[k]["x0"], rows[k]["y"] + 0.2 * h, rows[k]["x1"], rows[k]["y"] + d - 1.2 * h))
     # a row off the rhythm of its neighbours: k-1 and k+1 (same size) sit on one grid of pitch p,
     # k does not sit half-way between them
     same_h = [b2["base"] - b1["base"] for b1, b2 in zip(rows, rows[1:], strict=False)
               if 0.85 * b1["h"] <= b2["h"] <= 1.18 * b1["h"] and 1.0 * b1["h"] <= b2["base"] - b1["base"] <= 3.0 * b1["h"]]
     if len(same_h) >= 4:
         p = float(np.median(same_h))
-        slopes = _local_slopes(rows)
+        b = [r["base"] for r in rows]
         cands: list[tuple[float, tuple, float]] = []
         for k in range(1, n - 1):
             h = rows[k]["h"]
             if not all(0.85 * h <= rows[j]["h"] <= 1.18 * h for j in (k - 1, k + 1)):
                 continue
-            # the three baselines compared where row k prints: on a tilted page a short row and a
-            # full-width row have their median baselines at different x, hence heights
-            xk, sk = rows[k]["xc"], slopes[k]
-            b = {j: rows[j]["base"] + sk * (xk - rows[j]["xc"]) for j in (k - 1, k, k + 1)}
             if rows[k]["n"] < 4 or abs(b[k + 1] - b[k - 1] - 2 * p) > max(1.0, 0.03 * p):
                 continue
             if not 0.7 * p <= b[k] - b[k - 1] <= 1.3 * p:
                 continue
             dev = abs(b[k] - (b[k - 1] + b[k + 1]) / 2) / p
-            cands.append((dev, (rows[k]["x0"], b[k] - h, rows[k]["x1"], b[k] + 0.2 * h), b[k] - (b[k - 1] + b[k + 1]) / 2))
+            y = rows[k]["y"]
+            cands.append((dev, (rows[k]["x0"], y - h, rows[k]["x1"], y + 0.2 * h), b[k] - (b[k - 1] + b[k + 1]) / 2))
         # judged against the receipt's own jitter: real prints and scans wobble more than renders
         if len(cands) >= 3:
             jitter = float(np.median([c[0] for c in cands]))

@@ -1,10 +1,11 @@
 """Layout-level tamper signals: printed glyphs and lines that do not fit the rest of the receipt.
 
-- `layout.glyph_mismatch` a character of a decisive field (date, total, serial) whose stroke
-  width, height, baseline or ink differs from the other characters of its line by more than the
-  receipt's own glyphs differ anyway: a digit pasted from another font size or weight, or re-typed.
-- `layout.line_offset`    a text line whose baseline sits off the even spacing of the lines around
-  it, beyond the page's own jitter: a line re-typed.
+- `layout.glyph_mismatch` a digit of a printed decisive field (date, total) whose stroke width,
+  height, baseline or ink differs from the digits and capitals of its own printed row by more than
+  the receipt's own glyphs differ anyway: a digit pasted from another font size or weight, or
+  re-typed. Characters are named from the OCR words whose boxes are the engine's own segmentation.
+- `layout.line_offset`    a text line whose baseline (along the page's slope) sits off the even
+  spacing of the lines around it, beyond the page's own jitter: a line re-typed.
 - `layout.line_gap`       a missing line inside a regular run of item lines (a gap of two line
   pitches between lines that are otherwise evenly spaced): a line erased (informational only).
 

@@ -84,3 +84,98 @@ def test_glyph_mismatch_is_judged_against_the_receipts_own_spread():
     assert layout._glyph_score(raw, 0.1) >= layout.GLYPH_THRESHOLD
     assert layout._glyph_score(raw, 0.5) < layout.GLYPH_THRESHOLD
     assert layout._glyph_score(raw, None) < layout.GLYPH_THRESHOLD  # too few glyphs to know the spread
+
+
+# ---------------------------------------------------------------- false alarms (issue 6)
+
+ITEMS = ["ITEM ONE 12 PCS            120.00", "ITEM TWO 3 PCS              45.00", "ITEM THREE 1 PCS            99.00",
+         "ITEM FOUR 2 PCS             20.00", "                     TAX 4.00", "ITEM FIVE 7 PCS             70.00",
+         "ITEM SIX 7 PCS              70.00", "ITEM SEVEN 7 PCS            70.00", "TOTAL                      354.00"]
+
+
+def _tilted(img: Image.Image, boxes, angle: float):
+    """The receipt turned by `angle` degrees about its top-left corner (a skewed scan), and the
+    enclosing box of every line after the turn (what an OCR engine reports)."""
+    import math
+
+    rot = img.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=236, center=(0, 0))
+    a = math.radians(angle)
+    out = []
+    for text, b in boxes:
+        pts = [(x * math.cos(a) + y * math.sin(a), -x * math.sin(a) + y * math.cos(a)) for x in (b[0], b[2]) for y in (b[1], b[3])]
+        out.append((text, (int(min(p[0] for p in pts)), int(min(p[1] for p in pts)),
+                           int(max(p[0] for p in pts)) + 1, int(max(p[1] for p in pts)) + 1)))
+    return rot, out
+
+
+@pytest.mark.parametrize("angle", [1.5, -1.5, 0.8])
+def test_line_offset_is_quiet_on_a_tilted_page_with_a_short_row(tmp_path, angle):
+    # a right-aligned short row between full-width rows: on a tilted page the rows' median
+    # baselines sit at different x, hence at different heights; the rows are compared where the
+    # short row prints, along the page's slope
+    clean, boxes = draw_receipt(ITEMS)
+    rot, rboxes = _tilted(clean, boxes, angle)
+    sigs = layout.line_rhythm(make_input(tmp_path, add_noise(rot), rboxes, "tilted.png"))
+    assert _score(sigs, "layout.line_offset") < 0.2
+
+
+def test_line_offset_still_flags_a_retyped_line_on_a_tilted_page(tmp_path):
+    shifted, boxes = draw_receipt(ITEMS, offset={2: -4})
+    rot, rboxes = _tilted(shifted, boxes, 1.5)
+    sig = [s for s in layout.line_rhythm(make_input(tmp_path, add_noise(rot), rboxes, "t.png")) if s.detector == "layout.line_offset"][0]
+    assert sig.flagged
+    b = rboxes[2][1]
+    assert sig.regions[0].box.y0 < b[3] and sig.regions[0].box.y1 > b[1]
+
+
+def test_row_slope_needs_a_wide_row():
+    g = [layout.Glyph(x, 100 + x // 50, x + 10, 120 + x // 50, 100, 2.0, 30.0, 1.0) for x in range(0, 400, 20)]
+    assert layout._row_slope(g, 20.0) == pytest.approx(1 / 50, abs=0.004)
+    assert layout._row_slope(g[:5], 20.0) is None  # 80 px of glyphs: jitter, not a slope
+
+
+def _with_field(inp, name: str, raw: str, box):
+    from models.documents import Box
+    from models.fields import Evidence, FieldValue, ReceiptExtraction
+
+    fv = FieldValue(name=name, raw=raw, value=raw, confidence=0.9,
+                    evidence=Evidence(document="receipt", page=1, box=Box(x0=box[0], y0=box[1], x1=box[2], y1=box[3])))
+    import dataclasses
+
+    return dataclasses.replace(inp, extraction=ReceiptExtraction(**{name: fv}), extra={})
+
+
+def test_glyph_mismatch_does_not_judge_the_handwritten_serial(tmp_path):
+    # a thin digit among bold ones flags in a printed total; the same in the serial the claimant
+    # wrote on the receipt says nothing (handwriting varies digit to digit, and it is theirs anyway)
+    clean, boxes = draw_receipt(bold=(TOTAL,))
+    tampered = clean.copy()
+    _paste_regular_digit_into_bold_total(tampered, boxes)
+    inp = make_input(tmp_path, add_noise(tampered, sigma=2), boxes, "t.png")
+    text, b = boxes[TOTAL]
+    as_total = layout.glyph_mismatch(_with_field(inp, "total", text.split()[-1], b))
+    assert any(s.flagged and s.field == "total" for s in as_total)
+    inp2 = make_input(tmp_path, add_noise(tampered, sigma=2), [(t.replace(",", ""), bx) for t, bx in boxes], "s.png")
+    as_serial = layout.glyph_mismatch(_with_field(inp2, "serial_handwritten", text.split()[-1].replace(",", ""), b))
+    assert not any(s.field == "serial_handwritten" for s in as_serial)
+
+
+def test_a_component_bridging_two_printed_rows_is_not_a_character():
+    G = layout.Glyph
+    upper = [G(x, 100, x + 10, 116, 90, 2.0, 30.0, 1.0) for x in range(0, 200, 14)]
+    lower = [G(x, 118, x + 10, 134, 90, 2.0, 30.0, 1.0) for x in range(0, 200, 14)]
+    bands = layout._row_bands(upper + lower, 16.0)
+    assert len(bands) == 2
+    merged = G(60, 104, 70, 134, 150, 2.0, 30.0, 1.0)  # a lower digit touching the ink of the row above
+    assert layout._bridges(merged, bands)
+    assert not any(layout._bridges(g, bands) for g in upper + lower)
+    tall = G(60, 112, 70, 134, 120, 2.0, 30.0, 1.0)  # a taller digit pasted in the lower row still counts
+    assert not layout._bridges(tall, bands)
+
+
+def test_glyph_boxes_of_line_reading_engines_do_not_name_characters():
+    from pipeline.ocr import AGREED_SUFFIX
+
+    assert layout._exact_box("tesseract") and layout._exact_box("tesseract" + AGREED_SUFFIX)
+    assert not layout._exact_box("rapidocr") and not layout._exact_box("rapidocr-line")
+    assert not layout._exact_box("rapidocr" + AGREED_SUFFIX)

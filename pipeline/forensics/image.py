@@ -295,11 +295,19 @@ def line_glyphs(gray: np.ndarray, box: tuple[int, int, int, int], pad_frac: floa
         cnts, _ = cv2.findContours(sub, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
         per = sum(cv2.arcLength(c, True) for c in cnts)
         ink5, ink = (float(v) for v in np.percentile(crop[y:y + hh, x:x + w][sub > 0], (5, 50)))
+        # the paper right around the glyph: a shadow or a gradient across a photo darkens paper and
+        # ink alike, and against the line's paper level the shadowed glyph's grey edges would count
+        # as ink (a thicker stroke) and its ink as darker
+        m = max(2, hh // 2)
+        ra, rb, rx, ry = max(0, y - m), min(crop.shape[0], y + hh + m), max(0, x - m), min(crop.shape[1], x + w + m)
+        ring = crop[ra:rb, rx:ry][bw[ra:rb, rx:ry] == 0]
+        lp = float(np.median(ring)) if ring.size >= 8 else paper
+        ink5, ink = ink5 + (paper - lp), ink + (paper - lp)  # as if on the line's paper
         # stroke width with sub-pixel ink: 2 * (ink mass) / perimeter, the mass from grey levels
         # around the component (antialiased edges count for their darkness)
         ya, yb, xa, xb = max(0, y - 1), min(crop.shape[0], y + hh + 1), max(0, x - 1), min(crop.shape[1], x + w + 1)
         near = cv2.dilate((lab[ya:yb, xa:xb] == i).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        frac = np.clip((paper - crop[ya:yb, xa:xb]) / max(1.0, paper - ink5), 0, 1)
+        frac = np.clip((lp - crop[ya:yb, xa:xb]) / max(1.0, lp - (ink5 - (paper - lp))), 0, 1)
         frac[(frac < 0.15) | ~near] = 0
         mass = float(frac.sum())
         e = edge[y:y + hh, x:x + w] & near[y - ya:y - ya + hh, x - xa:x - xa + w]

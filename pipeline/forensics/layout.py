@@ -1,10 +1,11 @@
 """Layout-level tamper signals: printed glyphs and lines that do not fit the rest of the receipt.
 
-- `layout.glyph_mismatch` a character of a decisive field (date, total, serial) whose stroke
-  width, height, baseline or ink differs from the other characters of its line by more than the
-  receipt's own glyphs differ anyway: a digit pasted from another font size or weight, or re-typed.
-- `layout.line_offset`    a text line whose baseline sits off the even spacing of the lines around
-  it, beyond the page's own jitter: a line re-typed.
+- `layout.glyph_mismatch` a digit of a printed decisive field (date, total) whose stroke width,
+  height, baseline or ink differs from the digits and capitals of its own printed row by more than
+  the receipt's own glyphs differ anyway: a digit pasted from another font size or weight, or
+  re-typed. Characters are named from the OCR words whose boxes are the engine's own segmentation.
+- `layout.line_offset`    a text line whose baseline (along the page's slope) sits off the even
+  spacing of the lines around it, beyond the page's own jitter: a line re-typed.
 - `layout.line_gap`       a missing line inside a regular run of item lines (a gap of two line
   pitches between lines that are otherwise evenly spaced): a line erased (informational only).
 
@@ -25,7 +26,12 @@ GLYPH_SPREAD_K = 2.0
 GLYPH_EXCESS = 0.45
 GLYPH_SPREAD_UNKNOWN = 1.0
 GLYPH_SPREAD_SAMPLE = 24  # glyphs per line measured for the spread
-GLYPH_FIELDS = ("purchase_date", "total", "serial_handwritten")
+# printed fields only: the serial on the receipt is written by hand (SIGMA 5), and handwriting varies
+# in stroke, height and baseline from one digit to the next; the claimant writes it anyway, so a
+# mismatch there tells nothing about an edit
+GLYPH_FIELDS = ("purchase_date", "total")
+GLYPH_ROW_SPLIT = 0.5  # glyph bottoms this many letter heights apart belong to different printed rows
+GLYPH_BRIDGE = 0.5  # a component covering half the letter bands of two rows is ink of both rows merged
 # deviation (relative) that scores 0.5, per feature
 GLYPH_SCALES = {"stroke": 0.25, "height": 0.22, "baseline": 0.20, "ink": 0.30}
 
@@ -114,22 +120,98 @@ def _glyph_dev(view: PageView, lb, vb, raw: str | None = None):
     tall = [g for g in tall if g.y1 - b0 < 0.18 * h0]
     if len(tall) < 4:
         return None
-    targets = [g for g in tall if vb[0] - 2 <= g.cx <= vb[2] + 2]
-    if raw:
+    # an OCR line may span two printed rows (tesseract merges rows that are close): a component that
+    # reaches into another row's letter band is ink of both rows touching, not one character
+    bands = _row_bands([g for g in gs if g.h >= 0.5 * h0], h0)
+    tall = [g for g in tall if not _bridges(g, bands)]
+    if len(tall) < 4:
+        return None
+    # characters named from the OCR words (where a word's glyphs match its letters one to one): a
+    # digit is compared with digits and capitals only, not with lower-case letters (x-height) nor
+    # symbols ($, /, parentheses reach above or below the digits)
+    names = _glyph_names(view, lb, gs)
+    tall = [g for g in tall if names.get(id(g), "0").isdigit() or names.get(id(g), "0").isupper()]
+    if len(tall) < 4:
+        return None
+    targets = [g for g in tall if _in_box(g, vb)]
+    inbox = [g for g in gs if _in_box(g, vb)]
+    chars = _big_chars(raw) if raw else []
+    if chars and len(inbox) == len(chars):
         # name the glyphs of the value when they match its characters one to one: judge digits only
-        inbox = [g for g in gs if vb[0] - 2 <= g.cx <= vb[2] + 2]
-        chars = _big_chars(raw)
-        if len(inbox) == len(chars):
-            digits = {id(g) for g, c in zip(inbox, chars, strict=True) if c.isdigit()}
-            targets = [g for g in targets if id(g) in digits]
-        else:
-            targets = [g for g in targets if 0.3 <= g.w / max(1, g.h) <= 0.95]
+        digits = {id(g) for g, c in zip(inbox, chars, strict=True) if c.isdigit()}
+        targets = [g for g in targets if id(g) in digits]
+    else:
+        targets = [g for g in targets if names[id(g)].isdigit()] if all(id(g) in names for g in targets) else \
+            [g for g in targets if names.get(id(g), "0").isdigit() and 0.3 <= g.w / max(1, g.h) <= 0.95]
     best = None
     for t in targets:
         m = _measure(t, tall, paper)
         if m is not None and (best is None or m[0] > best[0]):
             best = (m[0], t, m[1], m[2])
     return best
+
+
+def _exact_box(engine: str) -> bool:
+    """Whether an engine's word boxes are its own segmentation of the pixels. RapidOCR reads text
+    lines: its words (a page reading, or a key-line re-read that replaced tesseract's words) get
+    x-ranges in proportion to their letters (`split_line_into_words`). Words both engines read
+    alike keep tesseract's boxes (`AGREED_SUFFIX` only marks them)."""
+    from pipeline.ocr import AGREED_SUFFIX
+
+    base = engine[: -len(AGREED_SUFFIX)] if engine.endswith(AGREED_SUFFIX) else engine
+    return not base.startswith("rapidocr")
+
+
+def _glyph_names(view: PageView, lb, gs: list[Glyph]) -> dict[int, str]:
+    """id(glyph) -> character, for the glyphs of an OCR line that sit in a word with an exact box
+    whose full-height characters match its glyphs one to one."""
+    if view.page is None:
+        return {}
+    out: dict[int, str] = {}
+    for ln in view.page.lines:
+        if not ln.words or view.to_view(ln.box) != lb:
+            continue
+        for w in ln.words:
+            if not _exact_box(w.engine):
+                continue
+            wb = view.to_view(w.box)
+            inw = [g for g in gs if wb[0] - 1 <= g.cx <= wb[2] + 1 and min(g.y1, wb[3]) - max(g.y0, wb[1]) >= 0.5 * g.h]
+            chars = _big_chars(w.text)
+            if inw and len(inw) == len(chars):
+                out.update({id(g): c for g, c in zip(inw, chars, strict=True)})
+        break
+    return out
+
+
+def _in_box(g: Glyph, vb) -> bool:
+    """Whether glyph g prints inside the field box: across, and down too (an OCR line spanning
+    two printed rows has the other row's characters at the same x)."""
+    ov = min(g.y1, vb[3]) - max(g.y0, vb[1])
+    return vb[0] - 2 <= g.cx <= vb[2] + 2 and ov >= 0.5 * max(1, g.h)
+
+
+def _row_bands(tall: list[Glyph], h0: float) -> list[tuple[float, float]]:
+    """The printed rows of an OCR line's full-height glyphs: (median top, median bottom) of each
+    group of glyphs whose bottoms lie together (split where consecutive bottoms jump by more
+    than `GLYPH_ROW_SPLIT` letter heights)."""
+    gs = sorted(tall, key=lambda g: g.y1)
+    groups: list[list[Glyph]] = []
+    for g in gs:
+        if groups and g.y1 - groups[-1][-1].y1 <= GLYPH_ROW_SPLIT * h0:
+            groups[-1].append(g)
+        else:
+            groups.append([g])
+    return [(_med([g.y0 for g in grp]), _med([g.y1 for g in grp])) for grp in groups if len(grp) >= 2]
+
+
+def _bridges(g: Glyph, bands: list[tuple[float, float]]) -> bool:
+    """Whether g covers a good part of the letter bands of two printed rows."""
+    hit = 0
+    for top, bot in bands:
+        ov = min(g.y1, bot) - max(g.y0, top)
+        if ov >= GLYPH_BRIDGE * max(1.0, bot - top):
+            hit += 1
+    return hit >= 2
 
 
 def _line_spread(view: PageView, lb) -> list[float]:
@@ -142,6 +224,8 @@ def _line_spread(view: PageView, lb) -> list[float]:
     b0 = _med([g.y1 for g in tall])
     h0 = _med([g.h for g in tall])
     tall = [g for g in tall if g.y1 - b0 < 0.18 * h0]
+    bands = _row_bands([g for g in gs if g.h >= 0.5 * h0], h0)
+    tall = [g for g in tall if not _bridges(g, bands)]
     out = []
     for t in tall[:: max(1, len(tall) // GLYPH_SPREAD_SAMPLE)]:
         m = _measure(t, tall, paper)
@@ -206,9 +290,19 @@ OFFSET_SCALE = 0.05  # baseline offset, in line pitches, beyond the page's own j
 OFFSET_JITTER = 3.0  # times the page's median row offset that counts as its own jitter
 
 
+ROW_COLUMN_GAP = 3.0  # glyphs this many letter heights apart on one OCR line are separate columns
+ROW_SPLIT = 0.5  # glyph bottoms (along the page's slope) this many letter heights apart: different rows
+
+
 def _rows(view: PageView) -> list[dict]:
-    """Printed rows: glyph baseline, letter height, horizontal extent; lines of one row merged."""
-    rows: list[dict] = []
+    """Printed rows: glyph baseline, letter height, horizontal extent; lines of one row merged.
+
+    Baselines are taken along the page's slope, at one x for all rows: on a tilted photo or scan
+    a short row and a full-width row otherwise have their median baselines at different x, hence
+    at different heights. OCR lines are cut into columns at wide gaps and into printed rows where
+    glyph bottoms jump (tesseract joins the left part of one row with the right part of the next
+    on a tilted page, or two close rows): each piece counts as (part of) its own row."""
+    lines = []
     for b, _ in line_boxes(view):
         gs, _paper = view.glyphs(b, light=True)
         tall = _tall(gs)
@@ -216,11 +310,20 @@ def _rows(view: PageView) -> list[dict]:
             continue
         base0 = float(np.median([g.y1 for g in tall]))
         h = float(np.median([g.h for g in tall]))
-        tall = [g for g in tall if g.y1 - base0 < 0.18 * h]
-        if len(tall) < 3:
-            continue
-        base = float(np.median([g.y1 for g in tall]))
-        rows.append({"base": base, "h": h, "x0": min(g.x0 for g in gs), "x1": max(g.x1 for g in gs), "n": len(tall)})
+        lines.append((h, [g for g in tall if g.y1 - base0 < 0.18 * h]))
+    # the page's slope: the median of the slopes of the columns wide enough to measure one
+    pieces = [(h, col) for h, tall in lines for col in _columns(tall, h)]
+    known = [k for h, col in pieces if (k := _row_slope(col, h)) is not None]
+    slope = float(np.median(known)) if known else 0.0
+    x_ref = float(view.gray.shape[1]) / 2
+    rows: list[dict] = []
+    for h, col in pieces:
+        for grp in _split_rows(col, h, slope, x_ref):
+            if len(grp) < 3:
+                continue
+            base = float(np.median([g.y1 + slope * (x_ref - g.cx) for g in grp]))
+            rows.append({"base": base, "h": h, "x0": min(g.x0 for g in grp), "x1": max(g.x1 for g in grp),
+                         "n": len(grp), "y": float(np.median([g.y1 for g in grp]))})  # y: where it prints
     rows.sort(key=lambda r: r["base"])
     merged: list[dict] = []
     for r in rows:
@@ -228,11 +331,58 @@ def _rows(view: PageView) -> list[dict]:
             m = merged[-1]
             w_m, w_r = m["n"], r["n"]
             m["base"] = (m["base"] * w_m + r["base"] * w_r) / (w_m + w_r)
+            m["y"] = (m["y"] * w_m + r["y"] * w_r) / (w_m + w_r)
             m["h"] = max(m["h"], r["h"]) if abs(m["h"] - r["h"]) > 2 else (m["h"] + r["h"]) / 2
             m["x0"], m["x1"], m["n"] = min(m["x0"], r["x0"]), max(m["x1"], r["x1"]), w_m + w_r
         else:
             merged.append(dict(r))
     return merged
+
+
+def _columns(tall: list[Glyph], h: float) -> list[list[Glyph]]:
+    """An OCR line's glyphs cut where the gap between neighbours exceeds `ROW_COLUMN_GAP` letter heights."""
+    out: list[list[Glyph]] = []
+    for g in sorted(tall, key=lambda g: g.x0):
+        if out and g.x0 - out[-1][-1].x1 <= ROW_COLUMN_GAP * h:
+            out[-1].append(g)
+        else:
+            out.append([g])
+    return out
+
+
+def _split_rows(col: list[Glyph], h: float, slope: float, x_ref: float) -> list[list[Glyph]]:
+    """The glyphs of one column grouped by their bottoms along the page's slope."""
+    key = sorted(col, key=lambda g: g.y1 + slope * (x_ref - g.cx))
+    out: list[list[Glyph]] = []
+    last = None
+    for g in key:
+        y = g.y1 + slope * (x_ref - g.cx)
+        if out and last is not None and y - last <= ROW_SPLIT * h:
+            out[-1].append(g)
+        else:
+            out.append([g])
+        last = y
+    return out
+
+
+ROW_SLOPE_SPAN = 6.0  # a row's own baseline slope is measured when its glyphs span this many letter heights
+
+
+def _row_slope(tall: list[Glyph], h: float) -> float | None:
+    """The baseline slope of one printed row (least squares through the glyph bottoms), or None
+    when its glyphs span too little of the page to tell a slope from letter-to-letter jitter."""
+    xs = np.array([g.cx for g in tall], float)
+    if len(xs) < 5 or xs.max() - xs.min() < ROW_SLOPE_SPAN * h:
+        return None
+    ys = np.array([g.y1 for g in tall], float)
+    c = np.polyfit(xs, ys, 1)
+    k = float(c[0])
+    # a descender or a symbol left in can tilt a least-squares line: refit without the worst outliers
+    res = np.abs(ys - np.polyval(c, xs))
+    keep = res <= max(1.0, 2.0 * float(np.median(res)))
+    if keep.sum() >= 5:
+        k = float(np.polyfit(xs[keep], ys[keep], 1)[0])
+    return k if abs(k) < 0.2 else None
 
 
 def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
@@ -253,7 +403,7 @@ def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
                 if closeness > 0:
                     sc = min(GAP_MAX_SCORE, 0.5 + 0.5 * closeness)
                     if gap is None or sc > gap[0]:
-                        gap = (sc, d / p, (rows[k]["x0"], b[k] + 0.2 * h, rows[k]["x1"], b[k + 1] - 1.2 * h))
+                        gap = (sc, d / p, (rows[k]["x0"], rows[k]["y"] + 0.2 * h, rows[k]["x1"], rows[k]["y"] + d - 1.2 * h))
     # a row off the rhythm of its neighbours: k-1 and k+1 (same size) sit on one grid of pitch p,
     # k does not sit half-way between them
     same_h = [b2["base"] - b1["base"] for b1, b2 in zip(rows, rows[1:], strict=False)
@@ -271,7 +421,8 @@ def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
             if not 0.7 * p <= b[k] - b[k - 1] <= 1.3 * p:
                 continue
             dev = abs(b[k] - (b[k - 1] + b[k + 1]) / 2) / p
-            cands.append((dev, (rows[k]["x0"], b[k] - h, rows[k]["x1"], b[k] + 0.2 * h), b[k] - (b[k - 1] + b[k + 1]) / 2))
+            y = rows[k]["y"]
+            cands.append((dev, (rows[k]["x0"], y - h, rows[k]["x1"], y + 0.2 * h), b[k] - (b[k - 1] + b[k + 1]) / 2))
         # judged against the receipt's own jitter: real prints and scans wobble more than renders
         if len(cands) >= 3:
             jitter = float(np.median([c[0] for c in cands]))

@@ -89,3 +89,46 @@ def test_total_without_total_label(lines: list[str], total: str) -> None:
     ex = extract_receipt(doc(lines))
     assert ex.total is not None and ex.total.value == total
     assert ex.total.confidence <= 0.5   # a guess without a total label
+
+
+# ------------------------------------------------------------ payment lines as the only reading of the total
+
+def test_exact_cash_with_no_change_line_is_the_total_when_the_items_add_up() -> None:
+    ex = extract_receipt(doc(["RESTAURANT SIN DU", "09/03/2018 21:28", "DPT 08 RM 149.00", "DPT 04 RM 21.00",
+                              "CASH", "RM 170.00"]))
+    assert ex.total is not None and ex.total.value == "170.00"
+    assert "items" in ex.total.meta["support"] and ex.total.confidence < 0.8
+
+
+def test_exact_cash_is_not_the_total_when_change_is_given() -> None:
+    # the change amount is unreadable: cash alone says nothing about the total
+    ex = extract_receipt(doc(["KEDAI A", "ITEM 1 149.00", "CASH RM 200.00", "CHANGE RM ~~"]))
+    assert ex.total is None or ex.total.value != "200.00"
+
+
+def test_accepted_amount_minus_change_is_the_total() -> None:
+    ex = extract_receipt(doc(["PARKING", "Pay parking ticket 5.00 RM", "Aount Incl. GST 5.00 RM",
+                              "Accepted total 10.00 RM", "Change 5.00 RM"]))
+    assert ex.total is not None and ex.total.value == "5.00" and ex.total.confidence < 0.8
+
+
+def test_payment_words_read_with_one_wrong_letter() -> None:
+    # "Chanqe" is the change line: cash - change confirms the labelled total
+    ex = extract_receipt(doc(["SHOP", "ITEM 12.00", "TOTAL RM 12.00", "CASH 20.00", "CHANQE 8.00"]))
+    assert ex.total is not None and ex.total.value == "12.00" and "cash-change" in ex.total.meta["support"]
+
+
+def test_a_restaurant_name_is_no_change_line() -> None:
+    from pipeline.extract.amounts import _payment_facts
+    from pipeline.extract.layout import build_rows
+
+    assert _payment_facts(build_rows(doc(["RESTORAN WAN SHENG", "CASH 5.00"]))).change_rows == 0
+    assert _payment_facts(build_rows(doc(["RESTORAN WAN SHENG", "CASH 5.00", "CHANGE 0.00"]))).change_rows == 1
+
+
+def test_service_charge_is_no_change_line() -> None:
+    from pipeline.extract.amounts import _payment_facts
+    from pipeline.extract.layout import build_rows
+
+    facts = _payment_facts(build_rows(doc(["Service charge 5.00", "Cash 50.00", "Total 45.00"])))
+    assert facts.change_rows == 0 and facts.cash_change == ()

@@ -252,7 +252,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             meta["support"] = ",".join(sorted(set(support)))
         total_fv = FieldValue(name="total", raw=raw, value=format_amount(value), confidence=round(conf, 3),
                               evidence=ev, meta=meta)
-    if total_fv is None and (facts.card or facts.cash_change):
+    if total_fv is None and (facts.card or facts.cash_change or (facts.tender and not facts.change_rows)):
         # no labelled amount: a card payment is the total; so is cash - change when the
         # difference is itself printed (on an unlabelled or misread total line)
         printed: dict[Decimal, Row] = {}
@@ -270,6 +270,14 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             if len(cc) == 1:
                 v, r = next(iter(cc.items()))
                 pick = (v, printed[v], 0.5, "cash-change")
+        if pick is None and not facts.change_rows:
+            # one amount tendered and no change given: the exact amount was paid
+            paid = {v for v, _ in facts.tender}
+            if len(paid) == 1:
+                v = paid.pop()
+                r = next(r for x, r in facts.tender if x == v)
+                items = _items_sum_to(v, rows, r)
+                pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
         if pick is not None:
             v, r, c, kind = pick
             total_fv = FieldValue(name="total", raw=format_amount(v), value=format_amount(v),
@@ -344,7 +352,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
 _CHANGE_WORDS = ("change", "baki", "veksel", "byttepenge", "tilbake", "vaxel", "vaihtoraha", "rest", "retur")
 _TENDER_WORDS = ("cash", "kontant", "tender", "payment", "paid", "betalt", "card", "kort", "visa", "master",
                  "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex", "tunai", "received",
-                 "kateinen", "numerar", "maksukortti", "eftpos", "nets", "bankkort")
+                 "kateinen", "numerar", "maksukortti", "eftpos", "nets", "bankkort", "accepted")
 _CARD_WORDS = ("card", "kort", "visa", "master", "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex",
                "eftpos", "maksukortti", "bankkort")
 _ROUND_WORDS = ("round", "afrund", "avrund", "oresavrund", "pyoristys", "rotunj", "adj")
@@ -358,14 +366,34 @@ class _Facts:
     rounding: tuple[Decimal, ...]              # rounding adjustments (signed as printed)
     tender: tuple[tuple[Decimal, Row], ...]    # every amount on a non-change payment row
     sums: tuple[tuple[Decimal, Row], ...] = ()  # net + tax: subtotal + tax lines, tax-summary rows
+    change_rows: int = 0                       # rows naming change given (read or not)
 
 
 def _words_of(text: str) -> list[str]:
     return _WORD_RE.findall(fold_text(text))
 
 
+#: real words one letter from a payment stem: "Service charge" is no change line,
+#: "At betale" (to pay) no payment
+_REAL_NEAR_WORDS = frozenset({"charge", "charged", "charges", "betale", "betaler", "kontakt", "kontakta", "kontakte",
+                              "muster", "debut", "sender", "tenner", "receiver", "receives", "pavement", "rounds"})
+
+
+def _near(word: str, stem: str) -> bool:
+    """`word` starts with `stem` read with at most one wrong letter, for stems of
+    five letters or more ("chanqe", "recieved" are not "change", "received" to a
+    plain prefix test; short stems such as "cash" or "rest" stay exact)."""
+    if len(stem) < 5 or len(word) < len(stem) or len(word) > len(stem) + 3 or word in _REAL_NEAR_WORDS:
+        return False
+    return sum(a != b for a, b in zip(word, stem, strict=False)) <= 1 and word[0] == stem[0]
+
+
 def _has_word(words: list[str], stems: tuple[str, ...]) -> bool:
-    return any(w.startswith(s) for w in words for s in stems)
+    return any(w.startswith(s) or _near(w, s) for w in words for s in stems)
+
+
+#: words that may stand beside an amount on the row under its label ("CASH" / "RM 170.00")
+_CURRENCY_WORDS = {"rm", "myr", "kr", "dkk", "nok", "sek", "eur", "ron", "lei", "usd"}
 
 
 def _row_amounts(row: Row) -> list[AmountHit]:
@@ -393,6 +421,26 @@ def _rounded_total_cue(text: str, cues: tuple[Cue, ...]) -> Cue | None:
     return Cue(label="TOTAL", id="rounded", start=m.start(), end=m.end(), text=text[m.start():m.end()])
 
 
+def _items_sum_to(value: Decimal, rows: list[Row], pay_row: Row) -> bool:
+    """The amounts at the end of the consecutive amount rows just above the payment
+    row add up to `value` (the item lines of a receipt that prints no total)."""
+    total = Decimal(0)
+    n = 0
+    for row in reversed([r for r in rows if r.index < pay_row.index]):
+        amts = _row_amounts(row)
+        if not amts:
+            if n:
+                break
+            continue
+        total += amts[-1].value
+        n += 1
+        if total == value and n >= 2:
+            return True
+        if total > value:
+            return False
+    return False
+
+
 def _lost_decimal_point(text: str, start: int) -> AmountHit | None:
     """"Total Sales RM 64 13": an amount at the end of a total row whose decimal
     point the OCR lost (read as a space)."""
@@ -410,12 +458,15 @@ def _payment_facts(rows: list[Row]) -> _Facts:
     tender: list[tuple[Decimal, Row]] = []
     change: list[Decimal] = []
     rounding: list[Decimal] = []
+    change_rows = 0
     for k, row in enumerate(rows):
         words = _words_of(row.text)
         if not words:
             continue
+        if any(w == st or (len(st) >= 5 and (w.startswith(st) or _near(w, st))) for w in words for st in _CHANGE_WORDS):
+            change_rows += 1  # (whole words: "RESTORAN" is not "rest")
         amts = _row_amounts(row)
-        if not amts and k + 1 < len(rows) and not _words_of(rows[k + 1].text):
+        if not amts and k + 1 < len(rows) and set(_words_of(rows[k + 1].text)) <= _CURRENCY_WORDS:
             amts = _row_amounts(rows[k + 1])  # label and amount on consecutive rows
         if not amts and _has_word(words, _ROUND_WORDS):
             lost = _lost_decimal_point(row.text, 0)  # "Rounding Adjustment RM 0 02"
@@ -436,7 +487,8 @@ def _payment_facts(rows: list[Row]) -> _Facts:
             if _has_word(words, _CARD_WORDS):
                 card.append((last, row))
     cash_change = [(t - c, r) for t, r in tender for c in change if c > 0 and t - c > 0]
-    return _Facts(tuple(card), tuple(cash_change), tuple(rounding), tuple(tender), tuple(_net_plus_tax(rows)))
+    return _Facts(tuple(card), tuple(cash_change), tuple(rounding), tuple(tender), tuple(_net_plus_tax(rows)),
+                  change_rows)
 
 
 #: a tax line that is part of the amount above it, not added to it

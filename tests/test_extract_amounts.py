@@ -132,3 +132,15 @@ def test_service_charge_is_no_change_line() -> None:
 
     facts = _payment_facts(build_rows(doc(["Service charge 5.00", "Cash 50.00", "Total 45.00"])))
     assert facts.change_rows == 0 and facts.cash_change == ()
+
+
+def test_strong_total_read_alike_by_both_engines_is_trusted() -> None:
+    lines = ["KEDAI A", "ITEM 20.90", ("Total Sales (Inclusive GST) 20.90", 0.9, "tesseract+rapidocr")]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "20.90" and t.confidence >= 0.8 and t.meta["engines_agree"] == "yes"
+    # one engine only: unconfirmed, below the accept threshold
+    t = extract_receipt(doc([*lines[:2], ("Total Sales (Inclusive GST) 20.90", 0.9, "tesseract")])).total
+    assert t is not None and t.value == "20.90" and t.confidence < 0.8
+    # another labelled amount on the receipt: which one is the total is not settled by the reading
+    t = extract_receipt(doc([*lines, "Total Amount 19.90"])).total
+    assert t is not None and t.confidence < 0.8

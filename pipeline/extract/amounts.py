@@ -246,6 +246,12 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             raw = format_amount(value)
             conf = min(conf, 0.75)
         conf = _confidence(conf, support, score)
+        if not support and fix is None and score >= 1.0 and _amount_agreed(row, h) and \
+                not any(c[0] >= 0.75 and c[1] != i and c[2].value != h.value for c in cands):
+            # a strong total label, the amount read alike by both engines and no other
+            # labelled amount on the receipt: an independent second reading
+            conf = max(conf, AGREED_TOTAL_CONF)
+            meta["engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
         if support:
@@ -669,6 +675,17 @@ def _sum_and_paid(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | N
         return None
     v, r = next(iter(found.items()))
     return v, "net+tax,paid", r
+
+
+#: confidence of an unconfirmed total under a strong label that both engines read alike
+AGREED_TOTAL_CONF = 0.82
+
+
+def _amount_agreed(row: Row, h: AmountHit) -> bool:
+    from pipeline.ocr import words_agreed
+
+    ws = [w for w, s, e in row.word_spans() if s < h.end and e > h.start and any(ch.isdigit() for ch in w.text)]
+    return words_agreed(ws)
 
 
 def _confidence(conf: float, support: list[str], score: float) -> float:

@@ -316,3 +316,10 @@ def test_close_other_company_lowers_the_match_confidence() -> None:
     unsure = match_names(_ex(["LIAN STATIONERY SDN BHD"]), names)
     assert clear.name == "LIAN HING STATIONERY SDN BHD" and clear.score >= 0.9
     assert unsure.score < clear.score - 0.05
+
+
+def test_a_title_above_the_name_does_not_open_the_seller_block() -> None:
+    ex = _ex(["CASH SALE", "INVOICE NO: 12345", "MR. D.I.Y. (M) SDN BHD", "LOT 3, JALAN 2", *[""] * 10, "TOTAL 5.00"])
+    assert [h.meta["block"] for h in ex.header_lines if h.value.startswith("MR")] == ["0"]
+    m = match_names(ex, SROIE_LIKE)
+    assert m.name == "MR. D.I.Y. (M) SDN BHD" and m.score >= 0.8

@@ -142,8 +142,8 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
                               confidence=round(clamp01(0.6 * ocr_factor(row.conf)), 3),
                               evidence=row.evidence(),
                               meta={"row": str(row.index), "rank": str(len(out)), "block": str(block)}))
-        if row.conf >= 0.5 or COMPANY_FORMS.search(fold_text(text)):
-            named = True
+        if COMPANY_FORMS.search(fold_text(text)) or (row.conf >= 0.5 and len(text) >= 6 and not find_cues(text)):
+            named = True  # ("CASH SALE" above the name is a title, not a name)
         if named and _ends_block(row.text[len(text):] if row.text.startswith(text) else ""):
             boundary = True  # "GARDENIA BAKERIES (KL) SDN BHD  GST ID: ..." ends the block after the name
     guess = None

@@ -144,3 +144,24 @@ def test_strong_total_read_alike_by_both_engines_is_trusted() -> None:
     # another labelled amount on the receipt: which one is the total is not settled by the reading
     t = extract_receipt(doc([*lines, "Total Amount 19.90"])).total
     assert t is not None and t.confidence < 0.8
+
+
+def test_unread_final_total_line_keeps_an_earlier_total_unsure() -> None:
+    lines = ["KEDAI A", "Total 0% supplies: 12.98", "Total 6% supplies (Inc. GST): 14.71", "Total 0% supplies: 12.98",
+             "Total Payable: ~~"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.meta.get("unread_total_below") == "yes" and t.confidence < 0.8
+    # the same receipt with the payable amount read: no such doubt
+    t = extract_receipt(doc([*lines[:-1], "Total Payable: 27.69"])).total
+    assert t is not None and t.value == "27.69" and "unread_total_below" not in t.meta
+
+
+def test_the_same_total_line_printed_twice_is_no_confirmation() -> None:
+    same = extract_receipt(doc(["KEDAI A", "Total 0% supplies: 12.98", "ITEM 2.00", "Total 0% supplies: 12.98"])).total
+    assert same is not None and same.value == "12.98" and same.confidence < 0.8
+    # a net amount repeating it confirms nothing either
+    net = extract_receipt(doc(["KEDAI A", "Total Sales (Excluding GST): 109.70", "TOTAL: 109.70"])).total
+    assert net is None or net.confidence < 0.8
+    # two different total lines agreeing do
+    other = extract_receipt(doc(["KEDAI A", "Total Amount: 21.80", "ITEM 2.00", "TOTAL: RM 21.80"])).total
+    assert other is not None and other.value == "21.80" and other.confidence >= 0.8

@@ -167,6 +167,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
     from pipeline.extract.layout import clamp01, ocr_factor
 
     cands: list[tuple[float, int, AmountHit, Row, str]] = []
+    unread_strong: list[int] = []  # rows with a strong total label whose (positive) amount was not read
     for i, row in enumerate(rows):
         cues = find_cues(row.text)
         tcues = [c for c in cues if c.label == "TOTAL"]
@@ -206,6 +207,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
                 amts = [lost]
                 base -= 0.1
         if not amts:
+            if base >= 1.0 and not taxcue:
+                unread_strong.append(i)
             continue
         dec = [a for a in amts if a.has_decimals]
         pick = dec[-1] if dec else amts[-1]
@@ -254,6 +257,15 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             meta["engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
+        if set(support) == {"repeated"} and not _repeated_under_another_label(h.value, i, row, cands):
+            # the same line printed twice (a category total in the items and again in a
+            # summary) is one reading, not a confirmation
+            conf = min(conf, 0.79)
+        if any(j > i for j in unread_strong) and not {"card", "cash-change"} & set(support):
+            # a later total line ("Total Payable", "Rounded Total") went unread: the amount
+            # chosen may not be the final one, unless the payment confirms it
+            conf = min(conf, 0.79)
+            meta["unread_total_below"] = "yes"
         if support:
             meta["support"] = ",".join(sorted(set(support)))
         total_fv = FieldValue(name="total", raw=raw, value=format_amount(value), confidence=round(conf, 3),
@@ -445,6 +457,29 @@ def _items_sum_to(value: Decimal, rows: list[Row], pay_row: Row) -> bool:
         if total > value:
             return False
     return False
+
+
+def _label_words(row: Row, hit: AmountHit) -> str:
+    return "".join(_words_of(row.text[:hit.start]))
+
+
+def _is_net_row(text: str) -> bool:
+    folded = fold_text(text)
+    words = _words_of(text)
+    return any(w in folded for w in _NET_WORDS) or any(_near(w, st) for w in words for st in ("excluding", "exclusive"))
+
+
+def _repeated_under_another_label(value: Decimal, row_idx: int, row: Row,
+                                  cands: list[tuple[float, int, AmountHit, Row, str]]) -> bool:
+    """Another total row with the same amount and other words before it (not the
+    same label read twice, nor a net amount: "Total excl. GST")."""
+    from rapidfuzz import fuzz
+
+    mine = next((_label_words(c[3], c[2]) for c in cands if c[1] == row_idx), "")
+    return any(c[2].value == value and c[1] != row_idx and c[0] >= 0.5
+               and fuzz.ratio(_label_words(c[3], c[2]), mine) < 80
+               and not _is_net_row(c[3].text)
+               for c in cands)
 
 
 def _lost_decimal_point(text: str, start: int) -> AmountHit | None:

@@ -165,3 +165,14 @@ def test_the_same_total_line_printed_twice_is_no_confirmation() -> None:
     # two different total lines agreeing do
     other = extract_receipt(doc(["KEDAI A", "Total Amount: 21.80", "ITEM 2.00", "TOTAL: RM 21.80"])).total
     assert other is not None and other.value == "21.80" and other.confidence >= 0.8
+
+
+def test_amount_just_above_the_change_line_is_the_cash_tendered() -> None:
+    # "CASH" misread "GASH": cash - change still repairs the misread total, below the accept threshold
+    ex = extract_receipt(doc(["KEDAI A", "ITEM 6.00", "SUB-TOTAL (GST) 6.00", "FOTAL 6.60", "GASH 20.00", "CHANGE 14.00"]))
+    assert ex.total is not None and ex.total.value == "6.00" and ex.total.confidence < 0.8
+    # a total line above the change line is no tender
+    from pipeline.extract.amounts import _payment_facts
+    from pipeline.extract.layout import build_rows
+
+    assert _payment_facts(build_rows(doc(["TOTAL 6.60", "CHANGE 0.40"]))).tender == ()

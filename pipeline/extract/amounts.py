@@ -439,6 +439,19 @@ def _rounded_total_cue(text: str, cues: tuple[Cue, ...]) -> Cue | None:
     return Cue(label="TOTAL", id="rounded", start=m.start(), end=m.end(), text=text[m.start():m.end()])
 
 
+def _unlabelled_tender(row: Row) -> Decimal | None:
+    """The amount on the row just above a change line when that row is no total,
+    subtotal, tax or rounding line: the cash tendered, its label misread ("GASH 20.00")."""
+    from pipeline.extract.cues import find_cues
+
+    amts = _row_amounts(row)
+    if not amts or amts[-1].value <= 0 or _has_word(_words_of(row.text), _ROUND_WORDS):
+        return None
+    if any(c.label in ("TOTAL", "SUBTOTAL", "TAX") for c in find_cues(row.text)):
+        return None
+    return amts[-1].value
+
+
 def _items_sum_to(value: Decimal, rows: list[Row], pay_row: Row) -> bool:
     """The amounts at the end of the consecutive amount rows just above the payment
     row add up to `value` (the item lines of a receipt that prints no total)."""
@@ -519,6 +532,10 @@ def _payment_facts(rows: list[Row]) -> _Facts:
         if _has_word(words, _CHANGE_WORDS):
             if last >= 0:
                 change.append(last)
+                if k and not any(r is rows[k - 1] for _, r in tender):
+                    above = _unlabelled_tender(rows[k - 1])
+                    if above is not None:
+                        tender.append((above, rows[k - 1]))
             continue
         if _has_word(words, _ROUND_WORDS) and abs(last) < 1:
             rounding.append(last)

@@ -59,6 +59,7 @@ class ReceiptExtraction(Record):
     serial_handwritten: FieldValue | None = None
     condition_flags: tuple[FieldValue, ...] = ()  # "used", "demo", "refurbished", "returned"
     header_lines: tuple[FieldValue, ...] = ()  # top-of-receipt lines, reseller candidates
+    top_lines: tuple[FieldValue, ...] = ()  # the other rows above the items: weaker name candidates
     weekday: FieldValue | None = None
 
     def fields(self) -> dict[str, FieldValue]:

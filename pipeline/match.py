@@ -81,13 +81,28 @@ def _name_score(cand: str, target_norm: str, target_core: str) -> float:
     return s / 100.0
 
 
+#: position weight of a header line printed after the seller's block (after a
+#: document title, a receipt number, a date or a VAT id): there it is more often
+#: the customer's name ("TAX INVOICE / Inv No / Date / <customer> SDN BHD")
+LATER_BLOCK_WEIGHT = 0.88
+#: position weight of a top row the header filter judged not a name
+TOP_LINE_WEIGHT = 0.9
+
+
 def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None]]:
-    """(text, position weight, evidence) from header lines, single and joined."""
+    """(text, position weight, evidence) from header lines, single and joined (2-3
+    consecutive rows), each also as read in full (the part cut off at a label may
+    belong to the name: "RELAIS TOTAL ...")."""
     out: list[tuple[str, float, Evidence | None]] = []
     hl = list(ex.header_lines)
     for k, fv in enumerate(hl):
         w = max(0.85, 1.0 - 0.015 * k)
+        if fv.meta.get("block", "0") != "0":
+            w *= LATER_BLOCK_WEIGHT
         out.append((fv.value, w, fv.evidence))
+        raw = " ".join(fv.raw.split())
+        if raw != fv.value and sum(ch.isalpha() for ch in raw) > sum(ch.isdigit() for ch in raw):
+            out.append((raw, 0.97 * w, fv.evidence))
         texts = [fv.value]
         last_row = int(fv.meta.get("row", "-9"))
         for j in range(k + 1, min(k + 3, len(hl))):
@@ -99,13 +114,21 @@ def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None
             out.append((" ".join(texts), w, fv.evidence))
     if ex.reseller_name is not None and not any(t == ex.reseller_name.value for t, _, _ in out):
         out.append((ex.reseller_name.value, 0.95, ex.reseller_name.evidence))
+    # rows the header filter dropped (an OCR slip can make a name look like an address)
+    for fv in ex.top_lines:
+        w = TOP_LINE_WEIGHT * max(0.85, 1.0 - 0.015 * int(fv.meta.get("rank", "0")))
+        out.append((fv.value, w, fv.evidence))
     return out
 
 
-def _best_name(cands: list[tuple[str, float, Evidence | None]], targets: Sequence[str]
-               ) -> tuple[int, float, Evidence | None]:
+def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Sequence[str]
+                 ) -> dict[int, tuple[float, Evidence | None, str]]:
+    """Best (score, evidence, candidate text) per target index (targets scoring
+    nothing left out). The score is the fuzzy name score times the line's position
+    weight, plus small tie-breaks: the spelling as printed (punctuation kept) and a
+    legal name."""
     prepped = _prep_names(tuple(targets))
-    best: tuple[int, float, Evidence | None] = (-1, 0.0, None)
+    best: dict[int, tuple[float, Evidence | None, str]] = {}
     for text, w, ev in cands:
         ntext = norm_name(text)
         if len(ntext) < 2:
@@ -116,21 +139,133 @@ def _best_name(cands: list[tuple[str, float, Evidence | None]], targets: Sequenc
             if fuzz.partial_ratio(ntext, tn) < 50 and fuzz.ratio(ntext, tn) < 50:
                 continue
             s = _name_score(text, tn, tc) * w
-            # tie-breaks: the spelling as printed (punctuation kept), a legal name
             s += 0.01 * fuzz.ratio(utext, " ".join(raw.upper().split())) / 100.0 + (0.015 if legal else 0.0)
-            if s > best[1] + 1e-9:
-                best = (i, s, ev)
+            if s > best.get(i, (0.0,))[0] + 1e-9:
+                best[i] = (s, ev, text)
     return best
 
 
+def _best_name(cands: list[tuple[str, float, Evidence | None]], targets: Sequence[str]
+               ) -> tuple[int, float, Evidence | None]:
+    scores = _score_names(cands, targets)
+    if not scores:
+        return (-1, 0.0, None)
+    i = max(scores, key=lambda k: (scores[k][0], -k))
+    return i, scores[i][0], scores[i][1]
+
+
+#: two list names this similar (or equal without their company forms) are spellings
+#: of one company ("MR. D.I.Y. (M) SDN BHD" / "MR D.I.Y. (M) SDN BHD", a typo): the
+#: margin that makes a match trustworthy is measured against the other companies
+VARIANT_RATIO = 93
+#: a match is trusted (confidence = its score) when the best other company scores
+#: at least this much lower; a closer runner-up takes confidence off
+MARGIN = 0.12
+#: a brand line ("AA PHARMACY") and the legal name printed under it ("SUBANG
+#: HEALTHCARE SDN BHD") can both be on the list: the legal name is the company,
+#: when its own score is at least this and within LEGAL_WINDOW of the brand's
+LEGAL_MIN, LEGAL_WINDOW = 0.68, 0.15
+
+
+@lru_cache(maxsize=16)
+def _variant_groups(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Group id per name: names that are spellings of one company share one."""
+    normed = [norm_name(n) for n in names]
+    cores = [_strip_forms(n) for n in normed]
+    parent = list(range(len(names)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    by_core: dict[str, int] = {}
+    for i, c in enumerate(cores):
+        key = c.replace(" ", "")
+        if key in by_core:
+            parent[find(i)] = find(by_core[key])
+        else:
+            by_core[key] = i
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if abs(len(normed[i]) - len(normed[j])) <= 4 and len(normed[i]) >= 8 and \
+                    fuzz.ratio(normed[i], normed[j]) >= VARIANT_RATIO:
+                parent[find(j)] = find(i)
+    return tuple(find(i) for i in range(len(names)))
+
+
+#: below the auto-approve threshold (0.80): the match stands, a person confirms it
+UNSURE_CAP = 0.79
+#: spellings of one company scoring this close are told apart by their words
+SPELLING_WINDOW = 0.04
+
+
+@lru_cache(maxsize=16)
+def _word_counts(names: tuple[str, ...]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for n in names:
+        for w in set(norm_name(n).split()):
+            counts[w] = counts.get(w, 0) + 1
+    return counts
+
+
+def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],
+                        names: tuple[str, ...]) -> int:
+    """Among the spellings of the winner's company that score within SPELLING_WINDOW
+    of it, the one whose words are the commoner on the list: "RESTORAN WAN SHENG"
+    over "RSTORAN WAN SHENG" when the OCR dropped the E (a list that holds a typo
+    variant also holds the word's usual spelling in other names). Equal words
+    (punctuation variants) keep the score order, which prefers the printed spelling."""
+    counts = _word_counts(names)
+    s = scores[i][0]
+    close = [k for k in scores if groups[k] == groups[i] and scores[k][0] >= s - SPELLING_WINDOW]
+    if len(close) < 2:
+        return i
+
+    def commonness(k: int) -> int:
+        return sum(min(counts.get(w, 0), 5) for w in norm_name(names[k]).split())
+
+    return max(close, key=lambda k: (commonness(k), scores[k][0], -k))
+
+
 def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
-    """Closed-set match of the receipt's header lines against a plain list of names."""
+    """Closed-set match of the receipt's header lines against a plain list of names.
+
+    Every name is scored over the header lines (single and joined); the best name
+    wins, except that a legal name ("... SDN BHD") printed with a brand line wins
+    over the brand. `score` (the confidence) is the winner's score, lowered when
+    another company (not another spelling of the same one) comes within MARGIN."""
     if not names:
         return NameMatch()
-    i, s, ev = _best_name(_candidates(ex), names)
-    if i < 0:
+    scores = _score_names(_candidates(ex), names)
+    if not scores:
         return NameMatch()
-    score = round(min(1.0, s), 4)
+    groups = _variant_groups(tuple(names))
+    prepped = _prep_names(tuple(names))
+    order = sorted(scores, key=lambda k: (-scores[k][0], k))
+    i = order[0]
+    if not prepped[i][3]:
+        legal = [k for k in order[1:] if prepped[k][3] and groups[k] != groups[i]
+                 and scores[k][0] >= LEGAL_MIN and scores[k][0] >= scores[i][0] - LEGAL_WINDOW
+                 and norm_name(scores[k][2]) != norm_name(scores[i][2])]
+        if legal:
+            i = legal[0]
+    i = _likeliest_spelling(i, scores, groups, tuple(names))
+    s = scores[i][0]
+    others = [scores[k][0] for k in order if groups[k] != groups[i]]
+    runner = max(others, default=0.0)
+    conf = s
+    if runner > s - MARGIN:
+        conf = s - 0.5 * (MARGIN - (s - runner))
+    words = norm_name(names[i]).split()
+    if any(groups[k] == groups[i] and norm_name(names[k]).split() != words and scores[k][0] > s + 0.005
+           for k in scores):
+        conf = min(conf, UNSURE_CAP)  # the commoner spelling won over the closer one: a guess
+    ev = scores[i][1]
+    if ev is not None and any(fv.evidence == ev and fv.meta.get("block", "0") != "0" for fv in ex.header_lines):
+        conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer
+    score = round(max(0.0, min(1.0, conf)), 4)
     return NameMatch(name=names[i] if score >= NAME_THRESHOLD * 0.8 else None, score=score,
                      evidence=(ev,) if ev is not None else ())
 

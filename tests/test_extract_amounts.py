@@ -89,3 +89,90 @@ def test_total_without_total_label(lines: list[str], total: str) -> None:
     ex = extract_receipt(doc(lines))
     assert ex.total is not None and ex.total.value == total
     assert ex.total.confidence <= 0.5   # a guess without a total label
+
+
+# ------------------------------------------------------------ payment lines as the only reading of the total
+
+def test_exact_cash_with_no_change_line_is_the_total_when_the_items_add_up() -> None:
+    ex = extract_receipt(doc(["RESTAURANT SIN DU", "09/03/2018 21:28", "DPT 08 RM 149.00", "DPT 04 RM 21.00",
+                              "CASH", "RM 170.00"]))
+    assert ex.total is not None and ex.total.value == "170.00"
+    assert "items" in ex.total.meta["support"] and ex.total.confidence < 0.8
+
+
+def test_exact_cash_is_not_the_total_when_change_is_given() -> None:
+    # the change amount is unreadable: cash alone says nothing about the total
+    ex = extract_receipt(doc(["KEDAI A", "ITEM 1 149.00", "CASH RM 200.00", "CHANGE RM ~~"]))
+    assert ex.total is None or ex.total.value != "200.00"
+
+
+def test_accepted_amount_minus_change_is_the_total() -> None:
+    ex = extract_receipt(doc(["PARKING", "Pay parking ticket 5.00 RM", "Aount Incl. GST 5.00 RM",
+                              "Accepted total 10.00 RM", "Change 5.00 RM"]))
+    assert ex.total is not None and ex.total.value == "5.00" and ex.total.confidence < 0.8
+
+
+def test_payment_words_read_with_one_wrong_letter() -> None:
+    # "Chanqe" is the change line: cash - change confirms the labelled total
+    ex = extract_receipt(doc(["SHOP", "ITEM 12.00", "TOTAL RM 12.00", "CASH 20.00", "CHANQE 8.00"]))
+    assert ex.total is not None and ex.total.value == "12.00" and "cash-change" in ex.total.meta["support"]
+
+
+def test_a_restaurant_name_is_no_change_line() -> None:
+    from pipeline.extract.amounts import _payment_facts
+    from pipeline.extract.layout import build_rows
+
+    assert _payment_facts(build_rows(doc(["RESTORAN WAN SHENG", "CASH 5.00"]))).change_rows == 0
+    assert _payment_facts(build_rows(doc(["RESTORAN WAN SHENG", "CASH 5.00", "CHANGE 0.00"]))).change_rows == 1
+
+
+def test_service_charge_is_no_change_line() -> None:
+    from pipeline.extract.amounts import _payment_facts
+    from pipeline.extract.layout import build_rows
+
+    facts = _payment_facts(build_rows(doc(["Service charge 5.00", "Cash 50.00", "Total 45.00"])))
+    assert facts.change_rows == 0 and facts.cash_change == ()
+
+
+def test_strong_total_read_alike_by_both_engines_is_trusted() -> None:
+    lines = ["KEDAI A", "ITEM 20.90", ("Total Sales (Inclusive GST) 20.90", 0.9, "tesseract+rapidocr")]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "20.90" and t.confidence >= 0.8 and t.meta["engines_agree"] == "yes"
+    # one engine only: unconfirmed, below the accept threshold
+    t = extract_receipt(doc([*lines[:2], ("Total Sales (Inclusive GST) 20.90", 0.9, "tesseract")])).total
+    assert t is not None and t.value == "20.90" and t.confidence < 0.8
+    # another labelled amount on the receipt: which one is the total is not settled by the reading
+    t = extract_receipt(doc([*lines, "Total Amount 19.90"])).total
+    assert t is not None and t.confidence < 0.8
+
+
+def test_unread_final_total_line_keeps_an_earlier_total_unsure() -> None:
+    lines = ["KEDAI A", "Total 0% supplies: 12.98", "Total 6% supplies (Inc. GST): 14.71", "Total 0% supplies: 12.98",
+             "Total Payable: ~~"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.meta.get("unread_total_below") == "yes" and t.confidence < 0.8
+    # the same receipt with the payable amount read: no such doubt
+    t = extract_receipt(doc([*lines[:-1], "Total Payable: 27.69"])).total
+    assert t is not None and t.value == "27.69" and "unread_total_below" not in t.meta
+
+
+def test_the_same_total_line_printed_twice_is_no_confirmation() -> None:
+    same = extract_receipt(doc(["KEDAI A", "Total 0% supplies: 12.98", "ITEM 2.00", "Total 0% supplies: 12.98"])).total
+    assert same is not None and same.value == "12.98" and same.confidence < 0.8
+    # a net amount repeating it confirms nothing either
+    net = extract_receipt(doc(["KEDAI A", "Total Sales (Excluding GST): 109.70", "TOTAL: 109.70"])).total
+    assert net is None or net.confidence < 0.8
+    # two different total lines agreeing do
+    other = extract_receipt(doc(["KEDAI A", "Total Amount: 21.80", "ITEM 2.00", "TOTAL: RM 21.80"])).total
+    assert other is not None and other.value == "21.80" and other.confidence >= 0.8
+
+
+def test_amount_just_above_the_change_line_is_the_cash_tendered() -> None:
+    # "CASH" misread "GASH": cash - change still repairs the misread total, below the accept threshold
+    ex = extract_receipt(doc(["KEDAI A", "ITEM 6.00", "SUB-TOTAL (GST) 6.00", "FOTAL 6.60", "GASH 20.00", "CHANGE 14.00"]))
+    assert ex.total is not None and ex.total.value == "6.00" and ex.total.confidence < 0.8
+    # a total line above the change line is no tender
+    from pipeline.extract.amounts import _payment_facts
+    from pipeline.extract.layout import build_rows
+
+    assert _payment_facts(build_rows(doc(["TOTAL 6.60", "CHANGE 0.40"]))).tender == ()

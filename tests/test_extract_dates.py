@@ -99,3 +99,37 @@ def test_periods_lose_to_transaction_stamps(lines: list[str], expected: str) -> 
 ])
 def test_english_ordinals(text: str, expected: dt.date) -> None:
     assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text, iso, repaired", [
+    ("O7/O7/I7", "2017-07-07", True),           # as many look-alikes as digits: repaired, marked
+    ("Date: 2I-O3-2O18", "2018-03-21", False),   # more digits than look-alikes: the plain repair
+    ("17/01/2018", "2018-01-17", False),
+])
+def test_date_read_with_letter_look_alikes(text: str, iso: str, repaired: bool) -> None:
+    from pipeline.extract.dates import find_dates
+
+    hits = find_dates(text)
+    assert [(h.date.isoformat(), h.repaired) for h in hits] == [(iso, repaired)]
+
+
+def test_too_few_real_digits_is_no_date() -> None:
+    from pipeline.extract.dates import find_dates
+
+    assert find_dates("ref 1O/OB/ZOI8") == [] and find_dates("SO/OS/IS") == []
+
+
+def test_only_date_read_alike_by_both_engines_is_trusted() -> None:
+    from tests.docbuild import doc
+
+    lines = ["KEDAI A", ("19-03-18 10:23 SH 01", 0.9, "tesseract+rapidocr"), "ITEM 5.00", "TOTAL 5.00"]
+    d = extract_receipt(doc(lines)).purchase_date
+    assert d is not None and d.value == "2018-03-19" and d.confidence >= 0.8 and d.meta["engines_agree"] == "yes"
+    # one engine only: the same unlabelled date stays below the accept threshold
+    lines[1] = ("19-03-18 10:23 SH 01", 0.9, "tesseract")
+    d = extract_receipt(doc(lines)).purchase_date
+    assert d is not None and d.value == "2018-03-19" and d.confidence < 0.8
+    # another date printed elsewhere: no longer the only one
+    lines[1] = ("19-03-18 10:23 SH 01", 0.9, "tesseract+rapidocr")
+    d = extract_receipt(doc([*lines, "Valid until 19-04-18"])).purchase_date
+    assert d is not None and d.meta["only_date"] == "no" and d.confidence < 0.8

@@ -220,3 +220,10 @@ def test_multi_page_rows_keep_page_numbers() -> None:
     ex = extract_receipt(two)
     assert ex.total is not None and ex.total.evidence is not None and ex.total.evidence.page == 2
     assert ex.reseller_vat is not None and ex.reseller_vat.evidence is not None and ex.reseller_vat.evidence.page == 1
+
+
+def test_header_cuts_an_unbracketed_registration_number_and_keeps_dropped_rows_as_top_lines() -> None:
+    ex = extract_receipt(doc(["99 SPEED MART S/B 519537-X)", "LOT P.T. 2811, JALAN ANGSA", "41150 KLANG, SELANGOR",
+                              *[""] * 8, "TOTAL 12.00"]))
+    assert [h.value for h in ex.header_lines] == ["99 SPEED MART S/B"]
+    assert [t.value for t in ex.top_lines] == ["LOT P.T. 2811, JALAN ANGSA", "41150 KLANG, SELANGOR"]

@@ -110,3 +110,29 @@ def test_vat_key_equates_printed_forms(a: str, b: str) -> None:
 def test_country_prefix_with_ocr_slip(text: str, value: str) -> None:
     hits = find_vat_numbers(text)
     assert hits and hits[0].value == value and hits[0].checksum == "valid"
+
+
+@pytest.mark.parametrize("text", [
+    "GST REG NO:O0O123456789",        # leading O read for 0: no country prefix exists for a GST number
+    "GST ID :OO0123456789",
+    "G.S.T. REG NO: 000123456789",    # dotted label
+    "GSTID:000123456789",             # label glued
+    "BST HO: 000123456789",           # label read with slips
+])
+def test_gst_number_after_a_slipped_label(text: str) -> None:
+    hits = find_vat_numbers(text)
+    assert [(h.value, h.kind) for h in hits] == [("000123456789", "gst")]
+
+
+@pytest.mark.parametrize("text", [
+    "CO REG NO 000123456789", "INVOICE 000123456789", "GST REG NO: 00012345678", "GET 10% OFF 000123456789",
+    "GST 6% 12.00", "COST CENTRE 000123456789",
+])
+def test_no_gst_number_without_its_label_or_twelve_digits(text: str) -> None:
+    assert [h for h in find_vat_numbers(text) if h.kind == "gst"] == []
+
+
+def test_gst_number_behind_a_slipped_label_is_not_auto_accepted() -> None:
+    ex = extract_receipt(doc(["KEDAI A SDN BHD", "BST HO: 000123456789", "TOTAL 5.00"]))
+    assert ex.reseller_vat is not None and ex.reseller_vat.value == "000123456789"
+    assert ex.reseller_vat.confidence < 0.8

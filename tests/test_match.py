@@ -256,3 +256,70 @@ def test_sku_with_ocr_slips(sigma, line: str, sku: str) -> None:  # type: ignore
     m = _sku(sigma, [line])
     assert m.sku is not None and m.sku.sku == sku
     assert m.score - m.runner_up_score >= 0.3
+
+
+# ------------------------------------------------------------------ closed-set names: OCR slips, layout, spellings
+
+SROIE_LIKE = ["99 SPEED MART S/B", "TEO HENG STATIONERY & BOOKS", "AA PHARMACY", "SUBANG HEALTHCARE SDN BHD",
+              "RESTORAN WAN SHENG", "RSTORAN WAN SHENG", "RESTORAN WAN SHE", "RESTORAN SIAM VILLAGE",
+              "GARDENIA BAKERIES (KL) SDN BHD", "MAKASSAR FRESH MARKET S/B", "MR. D.I.Y. (M) SDN BHD",
+              "IMAGE PRINTEC (M) SDN BHD"]
+
+
+@pytest.mark.parametrize("lines, name", [
+    # a registration number read with slips looks like a postcode, a word like "BOKS" like a street:
+    # the row is no header line, but still a name candidate
+    (["99 SPEED MARI 5/B (5153-),", "LOT P.T. 33198, BATU 4", "42100 KLANG, SELANGOR"], "99 SPEED MART S/B"),
+    (["TEOHNG ST ATI.ONERY &BOKS", "(001451637M)", "NO 53, JALAN BESAR"], "TEO HENG STATIONERY & BOOKS"),
+    # "S N" in a misread "SDN" is no serial-number label that cuts the name
+    (["MR. D.I.Y. (M) S N BHD", "(CO. REG:860671-D)"], "MR. D.I.Y. (M) SDN BHD"),
+    # the text cut off at a "label" belongs to the name
+    (["IMAGE PRINTEC (M) SDN BHD", "NO 5, JALAN 2"], "IMAGE PRINTEC (M) SDN BHD"),
+])
+def test_match_names_rows_the_header_filter_drops(lines: list[str], name: str) -> None:
+    assert match_names(_ex(lines), SROIE_LIKE).name == name
+
+
+def test_legal_name_wins_over_the_brand_line_above_it() -> None:
+    m = match_names(_ex(["SIMPLIFIED TAX INVOICE", "AA PHARMACY", "SUBANG HEALTHCARE SDN BHD", "GST NO: 001367086080"]),
+                    SROIE_LIKE)
+    assert m.name == "SUBANG HEALTHCARE SDN BHD"
+    # the brand alone is the brand
+    assert match_names(_ex(["AA PHARMACY", "NO 3, JALAN 5"]), SROIE_LIKE).name == "AA PHARMACY"
+
+
+def test_commoner_spelling_wins_when_the_ocr_dropped_a_letter() -> None:
+    # "RSTORAN" (a typo variant on the list) fits the misread line better, but the
+    # list spells the word "RESTORAN" in other names: the guess is not auto-accepted
+    m = match_names(_ex(["RSTORAN WAN SHENG", "NO 2, JALAN 1"]), SROIE_LIKE)
+    assert m.name == "RESTORAN WAN SHENG" and m.score < 0.8
+    m = match_names(_ex(["RESTORAN WAN SHENG", "NO 2, JALAN 1"]), SROIE_LIKE)
+    assert m.name == "RESTORAN WAN SHENG" and m.score >= 0.8
+
+
+def test_name_after_the_title_block_is_not_trusted_over_the_seller() -> None:
+    lines = ["GARDENIA BAKERIES (KL) SDN BHD", "LOT 3, JALAN PELABUR 23/1", "TAX INVOICE", "Inv No.: 7727F7B",
+             "Date: 27/07/2017", "MAKASSAR FRESH MARKET SDN BHD", "GROUND FLOOR, NO. 4",
+             *[""] * 8, "Total 12.00"]
+    ex = _ex(lines)
+    assert [h.meta["block"] for h in ex.header_lines if h.value.startswith("MAKASSAR")] == ["1"]
+    assert match_names(ex, SROIE_LIKE).name == "GARDENIA BAKERIES (KL) SDN BHD"
+    # the seller's name misread: the customer's may win, but never auto-accepted
+    lines[0] = "GAKDENI ibS (KL) SDN BED"
+    m = match_names(_ex(lines), SROIE_LIKE)
+    assert m.name == "GARDENIA BAKERIES (KL) SDN BHD" or m.score < 0.8
+
+
+def test_close_other_company_lowers_the_match_confidence() -> None:
+    names = ["LA STATIONERY SDN BHD", "LIAN HING STATIONERY SDN BHD", "KEDAI XYZ"]
+    clear = match_names(_ex(["LIAN HING STATIONERY SDN BHD"]), names)
+    unsure = match_names(_ex(["LIAN STATIONERY SDN BHD"]), names)
+    assert clear.name == "LIAN HING STATIONERY SDN BHD" and clear.score >= 0.9
+    assert unsure.score < clear.score - 0.05
+
+
+def test_a_title_above_the_name_does_not_open_the_seller_block() -> None:
+    ex = _ex(["CASH SALE", "INVOICE NO: 12345", "MR. D.I.Y. (M) SDN BHD", "LOT 3, JALAN 2", *[""] * 10, "TOTAL 5.00"])
+    assert [h.meta["block"] for h in ex.header_lines if h.value.startswith("MR")] == ["0"]
+    m = match_names(ex, SROIE_LIKE)
+    assert m.name == "MR. D.I.Y. (M) SDN BHD" and m.score >= 0.8

@@ -26,7 +26,7 @@ from pipeline.extract.doc_kind import classify, condition_flags
 from pipeline.extract.layout import Row, build_rows, clamp01, ocr_factor
 from pipeline.extract.products import extract_product_lines, parse_product
 from pipeline.extract.receipt_number import extract_receipt_number
-from pipeline.extract.reseller import extract_header
+from pipeline.extract.reseller import extract_header, extract_top_lines
 from pipeline.extract.serial import _compile, pick_serial, serial_candidates
 from pipeline.extract.vat import extract_vats
 
@@ -177,6 +177,7 @@ def _extract_receipt(doc: DocumentText, *, country: str | None = None, serial_pa
         reseller_name=name, reseller_vat=seller_vat, buyer_vat=buyer_vat, purchase_date=date,
         receipt_number=receipt_number, total=total, currency=currency, product_lines=tuple(products),
         serial_handwritten=serial, condition_flags=tuple(flags), header_lines=tuple(header), weekday=weekday,
+        top_lines=tuple(extract_top_lines(rows, header)),
     )
 
 

@@ -167,6 +167,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
     from pipeline.extract.layout import clamp01, ocr_factor
 
     cands: list[tuple[float, int, AmountHit, Row, str]] = []
+    unread_strong: list[int] = []  # rows with a strong total label whose (positive) amount was not read
     for i, row in enumerate(rows):
         cues = find_cues(row.text)
         tcues = [c for c in cues if c.label == "TOTAL"]
@@ -206,6 +207,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
                 amts = [lost]
                 base -= 0.1
         if not amts:
+            if base >= 1.0 and not taxcue:
+                unread_strong.append(i)
             continue
         dec = [a for a in amts if a.has_decimals]
         pick = dec[-1] if dec else amts[-1]
@@ -246,13 +249,28 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             raw = format_amount(value)
             conf = min(conf, 0.75)
         conf = _confidence(conf, support, score)
+        if not support and fix is None and score >= 1.0 and _amount_agreed(row, h) and \
+                not any(c[0] >= 0.75 and c[1] != i and c[2].value != h.value for c in cands):
+            # a strong total label, the amount read alike by both engines and no other
+            # labelled amount on the receipt: an independent second reading
+            conf = max(conf, AGREED_TOTAL_CONF)
+            meta["engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
+        if set(support) == {"repeated"} and not _repeated_under_another_label(h.value, i, row, cands):
+            # the same line printed twice (a category total in the items and again in a
+            # summary) is one reading, not a confirmation
+            conf = min(conf, 0.79)
+        if any(j > i for j in unread_strong) and not {"card", "cash-change"} & set(support):
+            # a later total line ("Total Payable", "Rounded Total") went unread: the amount
+            # chosen may not be the final one, unless the payment confirms it
+            conf = min(conf, 0.79)
+            meta["unread_total_below"] = "yes"
         if support:
             meta["support"] = ",".join(sorted(set(support)))
         total_fv = FieldValue(name="total", raw=raw, value=format_amount(value), confidence=round(conf, 3),
                               evidence=ev, meta=meta)
-    if total_fv is None and (facts.card or facts.cash_change):
+    if total_fv is None and (facts.card or facts.cash_change or (facts.tender and not facts.change_rows)):
         # no labelled amount: a card payment is the total; so is cash - change when the
         # difference is itself printed (on an unlabelled or misread total line)
         printed: dict[Decimal, Row] = {}
@@ -270,6 +288,14 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             if len(cc) == 1:
                 v, r = next(iter(cc.items()))
                 pick = (v, printed[v], 0.5, "cash-change")
+        if pick is None and not facts.change_rows:
+            # one amount tendered and no change given: the exact amount was paid
+            paid = {v for v, _ in facts.tender}
+            if len(paid) == 1:
+                v = paid.pop()
+                r = next(r for x, r in facts.tender if x == v)
+                items = _items_sum_to(v, rows, r)
+                pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
         if pick is not None:
             v, r, c, kind = pick
             total_fv = FieldValue(name="total", raw=format_amount(v), value=format_amount(v),
@@ -344,7 +370,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
 _CHANGE_WORDS = ("change", "baki", "veksel", "byttepenge", "tilbake", "vaxel", "vaihtoraha", "rest", "retur")
 _TENDER_WORDS = ("cash", "kontant", "tender", "payment", "paid", "betalt", "card", "kort", "visa", "master",
                  "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex", "tunai", "received",
-                 "kateinen", "numerar", "maksukortti", "eftpos", "nets", "bankkort")
+                 "kateinen", "numerar", "maksukortti", "eftpos", "nets", "bankkort", "accepted")
 _CARD_WORDS = ("card", "kort", "visa", "master", "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex",
                "eftpos", "maksukortti", "bankkort")
 _ROUND_WORDS = ("round", "afrund", "avrund", "oresavrund", "pyoristys", "rotunj", "adj")
@@ -358,14 +384,34 @@ class _Facts:
     rounding: tuple[Decimal, ...]              # rounding adjustments (signed as printed)
     tender: tuple[tuple[Decimal, Row], ...]    # every amount on a non-change payment row
     sums: tuple[tuple[Decimal, Row], ...] = ()  # net + tax: subtotal + tax lines, tax-summary rows
+    change_rows: int = 0                       # rows naming change given (read or not)
 
 
 def _words_of(text: str) -> list[str]:
     return _WORD_RE.findall(fold_text(text))
 
 
+#: real words one letter from a payment stem: "Service charge" is no change line,
+#: "At betale" (to pay) no payment
+_REAL_NEAR_WORDS = frozenset({"charge", "charged", "charges", "betale", "betaler", "kontakt", "kontakta", "kontakte",
+                              "muster", "debut", "sender", "tenner", "receiver", "receives", "pavement", "rounds"})
+
+
+def _near(word: str, stem: str) -> bool:
+    """`word` starts with `stem` read with at most one wrong letter, for stems of
+    five letters or more ("chanqe", "recieved" are not "change", "received" to a
+    plain prefix test; short stems such as "cash" or "rest" stay exact)."""
+    if len(stem) < 5 or len(word) < len(stem) or len(word) > len(stem) + 3 or word in _REAL_NEAR_WORDS:
+        return False
+    return sum(a != b for a, b in zip(word, stem, strict=False)) <= 1 and word[0] == stem[0]
+
+
 def _has_word(words: list[str], stems: tuple[str, ...]) -> bool:
-    return any(w.startswith(s) for w in words for s in stems)
+    return any(w.startswith(s) or _near(w, s) for w in words for s in stems)
+
+
+#: words that may stand beside an amount on the row under its label ("CASH" / "RM 170.00")
+_CURRENCY_WORDS = {"rm", "myr", "kr", "dkk", "nok", "sek", "eur", "ron", "lei", "usd"}
 
 
 def _row_amounts(row: Row) -> list[AmountHit]:
@@ -393,6 +439,62 @@ def _rounded_total_cue(text: str, cues: tuple[Cue, ...]) -> Cue | None:
     return Cue(label="TOTAL", id="rounded", start=m.start(), end=m.end(), text=text[m.start():m.end()])
 
 
+def _unlabelled_tender(row: Row) -> Decimal | None:
+    """The amount on the row just above a change line when that row is no total,
+    subtotal, tax or rounding line: the cash tendered, its label misread ("GASH 20.00")."""
+    from pipeline.extract.cues import find_cues
+
+    amts = _row_amounts(row)
+    if not amts or amts[-1].value <= 0 or _has_word(_words_of(row.text), _ROUND_WORDS):
+        return None
+    if any(c.label in ("TOTAL", "SUBTOTAL", "TAX") for c in find_cues(row.text)):
+        return None
+    return amts[-1].value
+
+
+def _items_sum_to(value: Decimal, rows: list[Row], pay_row: Row) -> bool:
+    """The amounts at the end of the consecutive amount rows just above the payment
+    row add up to `value` (the item lines of a receipt that prints no total)."""
+    total = Decimal(0)
+    n = 0
+    for row in reversed([r for r in rows if r.index < pay_row.index]):
+        amts = _row_amounts(row)
+        if not amts:
+            if n:
+                break
+            continue
+        total += amts[-1].value
+        n += 1
+        if total == value and n >= 2:
+            return True
+        if total > value:
+            return False
+    return False
+
+
+def _label_words(row: Row, hit: AmountHit) -> str:
+    return "".join(_words_of(row.text[:hit.start]))
+
+
+def _is_net_row(text: str) -> bool:
+    folded = fold_text(text)
+    words = _words_of(text)
+    return any(w in folded for w in _NET_WORDS) or any(_near(w, st) for w in words for st in ("excluding", "exclusive"))
+
+
+def _repeated_under_another_label(value: Decimal, row_idx: int, row: Row,
+                                  cands: list[tuple[float, int, AmountHit, Row, str]]) -> bool:
+    """Another total row with the same amount and other words before it (not the
+    same label read twice, nor a net amount: "Total excl. GST")."""
+    from rapidfuzz import fuzz
+
+    mine = next((_label_words(c[3], c[2]) for c in cands if c[1] == row_idx), "")
+    return any(c[2].value == value and c[1] != row_idx and c[0] >= 0.5
+               and fuzz.ratio(_label_words(c[3], c[2]), mine) < 80
+               and not _is_net_row(c[3].text)
+               for c in cands)
+
+
 def _lost_decimal_point(text: str, start: int) -> AmountHit | None:
     """"Total Sales RM 64 13": an amount at the end of a total row whose decimal
     point the OCR lost (read as a space)."""
@@ -410,12 +512,15 @@ def _payment_facts(rows: list[Row]) -> _Facts:
     tender: list[tuple[Decimal, Row]] = []
     change: list[Decimal] = []
     rounding: list[Decimal] = []
+    change_rows = 0
     for k, row in enumerate(rows):
         words = _words_of(row.text)
         if not words:
             continue
+        if any(w == st or (len(st) >= 5 and (w.startswith(st) or _near(w, st))) for w in words for st in _CHANGE_WORDS):
+            change_rows += 1  # (whole words: "RESTORAN" is not "rest")
         amts = _row_amounts(row)
-        if not amts and k + 1 < len(rows) and not _words_of(rows[k + 1].text):
+        if not amts and k + 1 < len(rows) and set(_words_of(rows[k + 1].text)) <= _CURRENCY_WORDS:
             amts = _row_amounts(rows[k + 1])  # label and amount on consecutive rows
         if not amts and _has_word(words, _ROUND_WORDS):
             lost = _lost_decimal_point(row.text, 0)  # "Rounding Adjustment RM 0 02"
@@ -427,6 +532,10 @@ def _payment_facts(rows: list[Row]) -> _Facts:
         if _has_word(words, _CHANGE_WORDS):
             if last >= 0:
                 change.append(last)
+                if k and not any(r is rows[k - 1] for _, r in tender):
+                    above = _unlabelled_tender(rows[k - 1])
+                    if above is not None:
+                        tender.append((above, rows[k - 1]))
             continue
         if _has_word(words, _ROUND_WORDS) and abs(last) < 1:
             rounding.append(last)
@@ -436,7 +545,8 @@ def _payment_facts(rows: list[Row]) -> _Facts:
             if _has_word(words, _CARD_WORDS):
                 card.append((last, row))
     cash_change = [(t - c, r) for t, r in tender for c in change if c > 0 and t - c > 0]
-    return _Facts(tuple(card), tuple(cash_change), tuple(rounding), tuple(tender), tuple(_net_plus_tax(rows)))
+    return _Facts(tuple(card), tuple(cash_change), tuple(rounding), tuple(tender), tuple(_net_plus_tax(rows)),
+                  change_rows)
 
 
 #: a tax line that is part of the amount above it, not added to it
@@ -617,6 +727,17 @@ def _sum_and_paid(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | N
         return None
     v, r = next(iter(found.items()))
     return v, "net+tax,paid", r
+
+
+#: confidence of an unconfirmed total under a strong label that both engines read alike
+AGREED_TOTAL_CONF = 0.82
+
+
+def _amount_agreed(row: Row, h: AmountHit) -> bool:
+    from pipeline.ocr import words_agreed
+
+    ws = [w for w, s, e in row.word_spans() if s < h.end and e > h.start and any(ch.isdigit() for ch in w.text)]
+    return words_agreed(ws)
 
 
 def _confidence(conf: float, support: list[str], score: float) -> float:

@@ -116,7 +116,10 @@ def find_dates(text: str) -> list[DateHit]:
     if not isinstance(text, str) or not text:
         return []
     hits: list[DateHit] = []
-    f = fold_text(repair_numeric(text))
+    rep = _repair_date_tokens(repair_numeric(text))
+    slipped = [(m.start(), m.end()) for m in _DATE_SHAPED.finditer(text) if rep[m.start():m.end()] != text[m.start():m.end()]
+               and repair_numeric(text)[m.start():m.end()] == text[m.start():m.end()]]
+    f = fold_text(rep)
     # a tilde read for a dash between digits ("05~05-17"); length-preserving
     f = re.sub(r"(?<=\d)~(?=\d)", "-", f)
     taken: list[tuple[int, int]] = []
@@ -153,8 +156,31 @@ def find_dates(text: str) -> list[DateHit]:
             if d:
                 hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "month_name", len(yr) == 2))
                 taken.append((m.start(), m.end()))
+    if slipped:
+        hits = [DateHit(h.date, h.start, h.end, h.raw, h.style, h.two_digit_year, True)
+                if any(h.start < e and h.end > s0 for s0, e in slipped) else h for h in hits]
     hits.sort(key=lambda h: h.start)
     return hits
+
+
+#: a numeric date with letter look-alikes in it ("O7/O7/I7", "2I-O3-2O18")
+_DATE_SHAPED = re.compile(r"(?<![A-Za-z0-9])([0-9OoIlSBZ]{1,2})([.\-/])([0-9OoIlSBZ]{1,2})\2([0-9OoIlSBZ]{4}|[0-9OoIlSBZ]{2})"
+                          r"(?![A-Za-z0-9])")
+_DATE_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8", "Z": "2"})
+
+
+def _repair_date_tokens(text: str) -> str:
+    """Length-preserving repair of tokens shaped like a numeric date (d/m/y with one
+    separator used twice) whose look-alike letters `repair_numeric` left alone
+    because they are as many as the digits: at least three real digits. The dates
+    found in them are marked `repaired` (they score lower)."""
+    def fix(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if sum(ch.isdigit() for ch in tok) < 3:
+            return tok
+        return tok.translate(_DATE_DIGIT)
+
+    return _DATE_SHAPED.sub(fix, text)
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -197,6 +223,22 @@ _RANGE_SEP = re.compile(r"\s*(?:-|–|—|til|till|to|until|pana la|pâna la|ast
 _WEEKDAY_TIME_AFTER = re.compile(r"\s{0,3}\(?[a-z]{2,9}\.?\)?\s{1,3}\d{1,2}[:.]\d{2}(?![\d])")
 _TIME_AFTER = re.compile(r"\s{1,3}(?:kl\.?\s?)?\d{1,2}[:.]\d{2}(?![\d])")
 
+#: score added when every date on the receipt is this one
+ONLY_DATE_BONUS = 0.1
+#: confidence added when both OCR engines read the date's digits alike
+AGREED_BONUS = 0.08
+#: confidence of the receipt's only date, labelled or followed by a time, when both engines read it alike
+AGREED_ONLY_CONF = 0.85
+
+
+def _engines_agree(row: Row, h: DateHit) -> bool:
+    """Every word holding digits of the date was read the same by both engines."""
+    from pipeline.ocr import words_agreed
+
+    ws = [w for w, s, e in row.word_spans() if s < h.end and e > h.start and any(ch.isdigit() for ch in w.text)]
+    return words_agreed(ws)
+
+
 def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValue | None]:
     """The purchase date (a date near a date label; not a due/expiry date) and,
     when printed, the weekday. Returns (purchase_date, weekday)."""
@@ -238,10 +280,22 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
     if best is None:
         return None, None
     score, i, h, row, cued = best
+    # the receipt prints no other date: nothing to confuse the purchase date with
+    only = not h.repaired and all(o.date == h.date for r in rows for o in find_dates(r.text))
+    if only:
+        score += ONLY_DATE_BONUS
     conf = clamp01(score * ocr_factor(row.conf_of_span(h.start, h.end)) + (0.1 if cued else 0.0))
+    agreed = not h.repaired and _engines_agree(row, h)
+    if agreed:
+        conf = clamp01(conf + AGREED_BONUS)
+        stamp = bool(_TIME_AFTER.match(row.text, h.end) or _WEEKDAY_TIME_AFTER.match(fold_text(row.text), h.end))
+        if only and (cued or stamp):
+            # the receipt's one date, labelled or stamped with a time, read alike by both engines
+            conf = max(conf, AGREED_ONLY_CONF)
     date_fv = FieldValue(name="purchase_date", raw=h.raw, value=h.date.isoformat(), confidence=round(min(conf, 0.97), 3),
                          evidence=row.span_evidence(h.start, h.end),
-                         meta={"style": h.style, "cue": "yes" if cued else "no"})
+                         meta={"style": h.style, "cue": "yes" if cued else "no", "only_date": "yes" if only else "no",
+                               "engines_agree": "yes" if agreed else "no"})
     # weekday: a full name anywhere near the top or the date row; short forms only on the date row
     wd_fv = None
     near = [rows[j] for j in range(max(0, i - 2), min(len(rows), i + 3))]

@@ -19,6 +19,7 @@ from pipeline.extract.layout import clamp01, ocr_factor
 from pipeline.extract.text import fold_text
 
 if TYPE_CHECKING:
+    from pipeline.extract.cues import Cue
     from pipeline.extract.layout import Row
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,19 @@ MIN_HEADER_CONF = 0.2
 _FIELD_LABELS = ("PHONE", "ID", "DATE", "RECEIPT_NO", "TOTAL", "SUBTOTAL", "SERIAL", "INVOICE", "RECEIPT",
                  "ORDER_CONF", "BUYER", "OTHER_DATE")
 _TRAILING_REG = re.compile(r"[\s,;:(\[{]*[(\[{][^()\[\]{}]*\d[^()\[\]{}]*[)\]}]?\s*$")
+#: a company registration number printed without (or with half) its brackets: "519537-X)", "(JM0292487-D"
+_REG_NUMBER = re.compile(r"(?<![A-Za-z0-9])\(?[A-Za-z]{0,2}\d{4,12}\s?-\s?[A-Za-z]\)?(?![A-Za-z0-9])")
+_TRAILING_REG_NUMBER = re.compile(r"[\s,;:]*" + _REG_NUMBER.pattern + r"\s*$")
+#: cues of the rows that close the seller's block (a document title, a number, a date, a VAT id)
+_BLOCK_END_LABELS = ("INVOICE", "RECEIPT", "RECEIPT_NO", "DATE", "ID", "BUYER", "ORDER_CONF")
+
+
+def _is_label(text: str, c: Cue) -> bool:
+    """A cue of three letters or more, or a short one ("S/N", "NO") followed by a
+    colon, '#' or a digit: "MR. D.I.Y. M) S N BHD" holds no serial-number label."""
+    if sum(ch.isalpha() for ch in c.text) >= 3:
+        return True
+    return bool(re.match(r"\s*[:#.]?\s*\d|\s*[:#]", text[c.end:]))
 
 
 def header_text(text: str) -> str:
@@ -53,13 +67,14 @@ def header_text(text: str) -> str:
     without a trailing registration number in brackets."""
     t = text
     for c in find_cues(t):
-        if c.label in _FIELD_LABELS and sum(ch.isalpha() for ch in t[:c.start]) >= 3:
+        if c.label in _FIELD_LABELS and sum(ch.isalpha() for ch in t[:c.start]) >= 3 and _is_label(t, c):
             t = t[:c.start]
             break
     prev = None
     while prev != t:
         prev = t
         t = _TRAILING_REG.sub("", t)
+        t = _TRAILING_REG_NUMBER.sub("", t)
     t = t.rstrip(" ,;:-(")
     return " ".join(t.split())
 
@@ -84,18 +99,30 @@ def is_header_noise(text: str) -> bool:
     f = fold_text(t)
     if _STREET.search(f) and not COMPANY_FORMS.search(f):
         return True
-    if _POSTCODE.search(f) and not COMPANY_FORMS.search(f):
+    # a registration number ("519537-X") is not a postcode
+    if _POSTCODE.search(fold_text(_REG_NUMBER.sub(" ", t))) and not COMPANY_FORMS.search(f):
         return True
     return False
 
 
+def _ends_block(text: str) -> bool:
+    """A document title, a receipt/invoice number, a date or a VAT-id row."""
+    if find_dates(text):
+        return True
+    return any(c.label in _BLOCK_END_LABELS for c in find_cues(text))
+
+
 def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue], FieldValue | None]:
     """(header_lines, reseller_name guess). Each header line's meta carries its row
-    index so that consecutive lines can be joined by the matcher."""
+    index so that consecutive lines can be joined by the matcher, and its `block`:
+    how many title/number/date/VAT-id rows stand between it and the first
+    name-like line above it (0: the seller's block; a name printed after "TAX
+    INVOICE / Inv No / Date" is more likely the customer's)."""
     out: list[FieldValue] = []
     if not rows:
         return out, None
     first_page = rows[0].page.page_no
+    block, named, boundary = 0, False, False
     for k, row in enumerate(rows[:max_rows]):
         if row.page.page_no != first_page:
             break
@@ -107,10 +134,18 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
             continue  # OCR noise (a logo, a stamp, speckles) read as letters
         text = header_text(row.text)
         if not text or is_header_noise(text):
+            boundary = boundary or (named and _ends_block(row.text))
             continue
+        if boundary:
+            block, boundary = block + 1, False
         out.append(FieldValue(name="header_line", raw=row.text, value=text,
                               confidence=round(clamp01(0.6 * ocr_factor(row.conf)), 3),
-                              evidence=row.evidence(), meta={"row": str(row.index), "rank": str(len(out))}))
+                              evidence=row.evidence(),
+                              meta={"row": str(row.index), "rank": str(len(out)), "block": str(block)}))
+        if COMPANY_FORMS.search(fold_text(text)) or (row.conf >= 0.5 and len(text) >= 6 and not find_cues(text)):
+            named = True  # ("CASH SALE" above the name is a title, not a name)
+        if named and _ends_block(row.text[len(text):] if row.text.startswith(text) else ""):
+            boundary = True  # "GARDENIA BAKERIES (KL) SDN BHD  GST ID: ..." ends the block after the name
     guess = None
     for fv in out[:6]:
         if COMPANY_FORMS.search(fold_text(fv.value)):
@@ -125,3 +160,32 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
                              confidence=round(clamp01(conf_scale * guess.confidence / 0.6), 3),
                              evidence=guess.evidence, meta=dict(guess.meta))
     return out, name_fv
+
+
+def extract_top_lines(rows: list[Row], header: list[FieldValue], max_rows: int = 14) -> list[FieldValue]:
+    """The rows above the item lines that `extract_header` did not keep (judged an
+    address, a title, noise...), with enough letters to be a name: an OCR slip can
+    make a name look like an address ("TEO HENG ... &BOKS", "99 SPEED MARI 5/B
+    (5153-)"), so a closed-set matcher still scores them, with a lower weight."""
+    out: list[FieldValue] = []
+    if not rows:
+        return out
+    kept = {fv.meta.get("row") for fv in header}
+    first_page = rows[0].page.page_no
+    for k, row in enumerate(rows[:max_rows]):
+        if row.page.page_no != first_page:
+            break
+        if k >= 4 and row.rel_y() > 0.45:
+            break
+        if _PRICE.search(row.text) or any(c.label == "TOTAL" for c in find_cues(row.text)):
+            break
+        if str(row.index) in kept or row.conf < MIN_HEADER_CONF:
+            continue
+        t = " ".join(row.text.split())
+        letters = sum(ch.isalpha() for ch in t)
+        if letters < 4 or sum(ch.isdigit() for ch in t) > letters:
+            continue
+        out.append(FieldValue(name="top_line", raw=row.text, value=t,
+                              confidence=round(clamp01(0.5 * ocr_factor(row.conf)), 3),
+                              evidence=row.evidence(), meta={"row": str(row.index), "rank": str(k)}))
+    return out

@@ -117,6 +117,11 @@ def _best_reading(body: str, country: str | None, mva: bool,
 
 
 _GST_LOOSE = re.compile(r"(?i)(?<![a-z])(?:gst|g5t|6st|gs)(?![a-z]{2})[^0-9\n]{0,14}?((?:\d ?){11}\d)(?![\d.,]\d|\d)")
+#: the GST label read with slips ("G.S.T.", "6ST", "BST HO", "GET Reg", "GSTID") before
+#: twelve characters that are digits or their look-alikes, at least nine real digits
+_GST_SLIPPED = re.compile(
+    r"(?i)(?<![a-z0-9])(?:g\.?\s?s\.?\s?t\.?|[gbcu6e][s5$][t7i1]|gs)(?:id|reg|no)?(?![a-z]{4})[^0-9\n]{0,16}?"
+    r"((?:[\dOoIlSBZ] ?){11}[\dOoIlSBZ])(?![\d.,]\d|\d)")
 
 
 def find_vat_numbers(text: str, country: str | None = None) -> list[VatHit]:
@@ -193,7 +198,8 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         if mm.group(1):
             body = body[: body.upper().rfind("M")]
         if c.id == "gst":
-            digits = _digits(to_digits(body))
+            # no country prefix exists: a leading "O"/"I" is a misread digit ("GST ID :OO0123...")
+            digits = _digits(to_digits(token if mm.group(1) is None else body))
             if len(digits) == 12:
                 add(VatHit(digits, token.strip(), "MY", "gst", None, s0, e0, True))
             continue
@@ -222,6 +228,15 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         digits = _digits(m.group(1))
         if len(digits) == 12 and free(s0, e0):
             add(VatHit(digits, m.group(1).strip(), "MY", "gst", None, s0, e0, True))
+
+    for m in _GST_SLIPPED.finditer(text):
+        s0, e0 = m.start(1), m.end(1)
+        raw = m.group(1)
+        if sum(ch.isdigit() for ch in raw) < 9 or not free(s0, e0):
+            continue
+        digits = _digits(to_digits(raw))
+        if len(digits) == 12:
+            add(VatHit(digits, raw.strip(), "MY", "gst", None, s0, e0, True))
 
     # 3. unlabelled but self-describing forms (valid checksums only)
     for rx, cc in ((_NO_MVA, "NO"), (_SE_ORG, "SE"), (_FI_YT, "FI")):

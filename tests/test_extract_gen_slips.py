@@ -125,6 +125,7 @@ def test_slipped_country_prefix_with_a_valid_checksum(text: str, value: str) -> 
 
 def test_slipped_country_prefix_with_a_failing_checksum_is_not_read() -> None:
     assert find_vat_numbers("Ref R092708426") == []
+    assert find_vat_numbers("Art R019 x") == []  # a short CUI-like number: too easy to pass
 
 
 def test_unknown_short_label_and_nr_with_a_valid_checksum() -> None:
@@ -145,3 +146,16 @@ def test_swedish_vat_number_not_ending_in_01_is_invalid_and_wins_over_the_org_nu
     assert ex.reseller_vat.meta["checksum"] == "invalid"
     ok = extract_receipt(doc(["Kameraboden AB", "Org.nr 554529-8415  Moms SE554529841501", "Totalt 10,00"]))
     assert ok.reseller_vat is not None and ok.reseller_vat.meta["checksum"] == "valid"
+
+
+def test_a_repaired_total_stays_below_the_threshold_when_both_engines_agree() -> None:
+    lines = ["Kameraboden AB", "TOTALT SEK 14 536,00", "Kort 14 596,00"]
+    ex = extract_receipt(doc(lines), extra_docs=[doc(lines, engine="rapidocr")], reread=False)
+    assert ex.total is not None and "repaired_from" in ex.total.meta
+    assert ex.total.meta.get("readings_agree") == "2/2" and ex.total.confidence < 0.8
+
+
+def test_an_unlabelled_valid_number_never_beats_a_labelled_one() -> None:
+    assert find_vat_numbers("Co. No 12972997") == []
+    ex = extract_receipt(doc(["SHOP SDN BHD", "Abc-nr 12972997", "GST REG NO: 001637511168", "TOTAL 10.00"]))
+    assert ex.reseller_vat is not None and ex.reseller_vat.value == "001637511168"

@@ -57,6 +57,10 @@ def _best_of(primary: FieldValue | None, others: list[FieldValue | None]) -> Fie
     agree = len(members) - 1
     disagree = len(readings) - len(members)
     c = best.confidence + 0.05 * agree - 0.05 * disagree
+    if "repaired_from" in best.meta:
+        # a value derived against the printed one (a payment-line repair) keeps its cap:
+        # both engines reading the same lines does not make the printed one wrong
+        c = min(c, best.confidence)
     return best.model_copy(update={"confidence": round(clamp01(c), 3),
                                    "meta": {**best.meta, "readings_agree": f"{len(members)}/{len(readings)}"}})
 

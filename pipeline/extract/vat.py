@@ -174,8 +174,8 @@ def _find(text: str, country: str | None) -> list[VatHit]:
     for m in _SLIP_PREFIXED.finditer(text):
         cc = _PREFIX_SLIPS[m.group(1).upper()]
         r = _best_reading(m.group(2), cc, False, True)
-        if r is None or not r[0][3]:
-            continue
+        if r is None or not r[0][3] or len(_digits(r[0][0])) < 6:
+            continue  # (a short Romanian CUI passes its checksum too easily)
         (value, rc, kind, valid), used = r
         end = m.start(2) + used
         if free(m.start(), end):
@@ -261,8 +261,8 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         s0, e0 = m.start(2), m.end(2)
         if not free(s0, e0) or find_cues(m.group(1)):
             continue
-        if any(c.end <= m.start(2) and c.label not in ("ID",) for c in find_cues(text[:m.start(2)])):
-            continue  # "Tel. nr 12345678", "Bon nr. ...": another field's label before it
+        if find_cues(text[:m.start(2)]):
+            continue  # "Tel. nr 12345678", "Bon nr. ...", "Co. No ...": a known label says what it is
         opts = [o for o in _classify(m.group(2), country, False, False) if o[3]]
         if len(opts) == 1 or (opts and len({o[1] for o in opts}) == 1):
             o = opts[0]
@@ -372,6 +372,8 @@ def extract_vats(rows: list[Row], country: str | None = None
             s += 0.25
         if h.cued:
             s += 0.1
+        elif not h.prefixed:
+            s -= 0.2  # no label, no prefix: any labelled number is surer
         if country and h.country == country.upper():
             s += 0.02
         return s

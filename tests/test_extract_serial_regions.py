@@ -35,6 +35,8 @@ def test_receipt_number_regions_skip_postcodes_dates_and_labelled_numbers() -> N
 def test_item_number_on_a_printed_line_is_no_serial() -> None:
     rows = build_rows(doc(["Shop", "746889 Rengöringsduk mikrofiber 1 00'66 00'66", "Total 99,00"]))
     assert serial_candidates(rows, SIGMA) == []
+    rows = build_rows(doc(["Shop", "Sigma 100-400mm f/5-6.3 DG DN OS 006666"]))
+    assert serial_candidates(rows, SIGMA) == []  # a product line
     rows = build_rows(doc(["Shop", "S/N 74688912 Rengöringsduk mikrofiber"]))
     assert [c.value for c in serial_candidates(rows, SIGMA)] == ["74688912"]  # after a cue it stays
 
@@ -74,3 +76,43 @@ def test_vote_prefers_a_digit_to_a_lone_letter_among_digits() -> None:
     assert _vote_chars([_cand("48V66013"), _cand("48V66013"), _cand("48266013", 0.8)]) == "48266013"
     assert _vote_chars([_cand("V4202545"), _cand("V4202545")]) == "V4202545"  # no reading says otherwise
     assert _vote_chars([_cand("AB123456"), _cand("AB123456"), _cand("A8123456", 0.5)]) == "AB123456"  # two letters
+
+
+def test_a_tall_loose_box_does_not_swallow_the_ink_region() -> None:
+    from pipeline.extract.serial import MAX_REGION_HEIGHT, _merge_regions
+
+    h = 14.0
+    loose = Box(x0=22, y0=627, x1=334, y1=718)   # a second engine's loose line box, 6.5 h
+    ink = Box(x0=108, y0=600, x1=321, y1=707)     # the ink blob, overlapping it
+    merged = _merge_regions([(1.0, loose), (0.5, ink)], h)
+    assert merged == [(1.0, loose)]
+    assert all(b.height < MAX_REGION_HEIGHT * h for _, b in merged)
+    small = _merge_regions([(1.0, Box(x0=0, y0=0, x1=50, y1=20)), (0.5, Box(x0=40, y0=5, x1=90, y1=25))], h)
+    assert small == [(1.0, Box(x0=0, y0=0, x1=90, y1=25))]
+
+
+def _view(value: str, engine: str, doc_no: int, conf: float = 0.95) -> SerialCand:
+    row = build_rows(doc([f"Serienr. {value}"]))[0]
+    return SerialCand(value, value, 0.92, conf, row, 9, 9 + len(value), doc_no, engine)
+
+
+def test_a_cue_letter_left_on_one_view_is_no_lost_digit() -> None:
+    from pipeline.extract.serial import pick_serial
+
+    views = [_view("45980652", "rapidocr", 1), _view("45980652", "rapidocr-line", 2),
+             _view("45980652", "rapidocr-line", 4)]
+    fv = pick_serial([*views, _view("S45980652", "rapidocr-line", 3, 0.78)], 5)
+    assert fv is not None and fv.value == "45980652" and fv.confidence >= 0.8
+    lost = pick_serial([*views, _view("459806521", "rapidocr-line", 3, 0.78)], 5)  # a digit more: maybe lost
+    assert lost is not None and lost.confidence < 0.8
+
+
+def test_a_view_that_lost_one_character_is_no_rival_of_the_longer_reading() -> None:
+    from pipeline.extract.serial import pick_serial
+
+    fv = pick_serial([_view("82752868", "rapidocr", 1), _view("82752868", "rapidocr-line", 4, 0.89),
+                      _view("8752868", "rapidocr-line", 2, 0.87)], 5)
+    assert fv is not None and fv.value == "82752868" and fv.confidence >= 0.8
+    other = pick_serial([_view("82752868", "rapidocr", 1), _view("82752868", "rapidocr-line", 4, 0.89),
+                         _view("13572468", "rapidocr-line", 2, 0.87)], 5)
+    assert other is not None and other.confidence < 0.8  # a different cued number is a rival

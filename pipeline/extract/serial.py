@@ -125,11 +125,17 @@ def normalise_serial_token(tok: str, rx: re.Pattern[str]) -> str | None:
 
 
 def _in_printed_line(row: Row, word: Word) -> bool:
-    """`word` shares its OCR line with two or more words of four or more letters: a printed
-    line (an item row, a sentence), where a pen-written serial does not stand."""
+    """`word` shares its OCR line with two or more words of four or more letters, or with a
+    product description: a printed line (an item row, a sentence), where a pen-written
+    serial does not stand."""
+    from pipeline.extract.products import parse_product
+
     for ln in row.lines:
         if any(w is word for w in ln.words):
-            return sum(1 for w in ln.words if sum(ch.isalpha() for ch in w.text) >= 4) >= 2
+            if sum(1 for w in ln.words if sum(ch.isalpha() for ch in w.text) >= 4) >= 2:
+                return True
+            spec = parse_product(" ".join(w.text for w in ln.words if w is not word))
+            return spec.is_lens or bool(spec.codes)  # a product line ("Sigma 100-400mm f/5-6.3 DG DN OS")
     return False
 
 
@@ -277,11 +283,20 @@ def _is_one_insertion(short: str, long: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
+
 def _dropped_char_suspected(folded_value: str, cands: list[SerialCand]) -> bool:
     """Some reading is the picked value with one more character: views that agree
     on the shorter value may all have lost the same faint or joined digit, so
     agreement does not prove it."""
-    return any(_is_one_insertion(folded_value, fold_confusions(c.value)) for c in cands)
+    for c in cands:
+        v = c.value
+        # a letter before or after the number ("S45980652") is a remnant of the cue, not a lost character
+        if (v[:1].isalpha() and fold_confusions(v[1:]) == folded_value) or \
+                (v[-1:].isalpha() and fold_confusions(v[:-1]) == folded_value):
+            continue
+        if _is_one_insertion(folded_value, fold_confusions(v)):
+            return True
+    return False
 
 
 def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
@@ -322,8 +337,8 @@ def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
     # a reading that is part of the winner ("935270" of "93527906") is the same ink read short: no rival
     win_key = clusters[bi][0]
     for i, (key, _) in enumerate(clusters):
-        if i != bi and len(key) >= 4 and key in win_key:
-            weights[i] = 0.0
+        if i != bi and len(key) >= 4 and (key in win_key or _is_one_insertion(key, win_key)):
+            weights[i] = 0.0  # ("8752868" of "82752868": one character lost, not another number)
     members = clusters[bi][1]
     best_rep = members[0]
     value = _vote_chars(members)
@@ -692,7 +707,9 @@ def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptE
             gray = _rotate_gray(gray0, rot)
             page_rows = [_page_rows(rs, page.page_no) for rs in readings]
             # word boxes of confident words, in the upright image
-            good = [_rot_box(w.box, rot, W0, H0) for rs in page_rows for r in rs for ln in r.lines
+            # (the page reading's words only: a second engine's reading of the handwriting, upside
+            # down or garbled, must not hide its ink from the line re-reads)
+            good = [_rot_box(w.box, rot, W0, H0) for r in page_rows[0] for ln in r.lines
                     for w in ln.words if w.conf >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2]
             hs = sorted(b.height for b in good if b.height > 0)
             h = hs[len(hs) // 2] if hs else 20.0
@@ -798,8 +815,16 @@ def _merge_regions(found: list[tuple[float, Box]], h: float) -> list[tuple[float
         for k, (pr2, b2) in enumerate(merged):
             ov = min(b.y1, b2.y1) - max(b.y0, b2.y0)
             if ov > 0.5 * min(b.height, b2.height):
-                merged[k] = (max(pr, pr2), b2.union(b))
+                u = b2.union(b)
+                if u.height < MAX_REGION_HEIGHT * h:
+                    merged[k] = (max(pr, pr2), u)
+                # else: one line's loose box and another's ink: the surer region stays alone
                 break
         else:
             merged.append((pr, b))
-    return [(p, b) for p, b in merged if b.height < 6 * h]
+    return [(p, b) for p, b in merged if b.height < MAX_REGION_HEIGHT * h]
+
+
+#: tallest region re-read, in printed-text heights (pen-written numbers are often 4-6 times
+#: the height of the print; a taller "line" is a page turned sideways or a block of text)
+MAX_REGION_HEIGHT = 7.0

@@ -57,8 +57,21 @@ def _best_of(primary: FieldValue | None, others: list[FieldValue | None]) -> Fie
     agree = len(members) - 1
     disagree = len(readings) - len(members)
     c = best.confidence + 0.05 * agree - 0.05 * disagree
+    if "repaired_from" in best.meta:
+        # a value derived against the printed one (a payment-line repair) keeps its cap:
+        # both engines reading the same lines does not make the printed one wrong
+        c = min(c, best.confidence)
     return best.model_copy(update={"confidence": round(clamp01(c), 3),
                                    "meta": {**best.meta, "readings_agree": f"{len(members)}/{len(readings)}"}})
+
+
+#: confidence cap of a receipt number the readings disagree on
+DISAGREED_NUMBER_CONF = 0.75
+
+
+def _readings_disagree(f: FieldValue) -> bool:
+    agree, _, of = f.meta.get("readings_agree", "").partition("/")
+    return agree.isdigit() and of.isdigit() and int(agree) < int(of)
 
 
 def _single(rows: list[Row], country: str | None) -> dict[str, object]:
@@ -112,6 +125,10 @@ def _extract_receipt(doc: DocumentText, *, country: str | None = None, serial_pa
     total = field("total")
     currency = field("currency")
     receipt_number = field("receipt_number")
+    if receipt_number is not None and _readings_disagree(receipt_number):
+        # the two engines read different numbers: the vote's winner is not proven
+        receipt_number = receipt_number.model_copy(update={"confidence": min(receipt_number.confidence,
+                                                                              DISAGREED_NUMBER_CONF)})
 
     # "kr" without a country: resolve from the seller's VAT country
     if currency is not None and currency.value == "KR":

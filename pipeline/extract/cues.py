@@ -76,6 +76,7 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "auth", "auth code", "godkendt", "godkjent", "ref", "reference", "ref nr", "aid", "atc", "tvr", "tsi", "psn",
         "kortnr", "kortnummer", "card no", "approval code", "app code", "trace", "stan", "batch", "merchant id",
         "terminal id", "butiksnr", "butikk nr", "kasse nr", "kassanr", "transaktion", "trans",
+        "kortti", "pankkikortti", "luottokortti", "korttimaksu", "kortbetalning", "kort betalning",
         "aut", "aut kode", "autkode", "autorisation", "autorisationskode", "godkendelseskode", "term", "term nr",
         "auth no", "approval", "appr code", "bax", "tx", "txn", "seq", "sekv", "kvitt nr",
     ]},
@@ -211,21 +212,52 @@ def prepare(text: str) -> tuple[str, list[int]]:
             table = _SHORT_SLIPS if len(tok) <= 3 else _SLIPS
             for i in range(m.start(), m.end()):
                 chars[i] = table.get(chars[i], chars[i])
+    # dotted abbreviations read with a digit for a letter: "C.1.F." -> "c.i.f."
+    for m in _ABBREV.finditer(f):
+        run = m.group(0)
+        if sum(c.isalpha() for c in run) >= 2:
+            for i in range(m.start(), m.end()):
+                if f[i].isdigit():
+                    chars[i] = _SHORT_SLIPS.get(f[i], f[i])
     f = "".join(chars)
-    # one-letter OCR slips in label words ("involce" -> "invoice", "cashler" -> "cashier")
+    src = list(range(len(f)))  # index in `text` of each character of `f`
+    # a label glued to its number ("nro5793-8974", "sn85258362"): split them
+    glued = [m.end(1) for m in _GLUED.finditer(f)]
+    if glued:
+        for k in reversed(glued):
+            f = f[:k] + " " + f[k:]
+            src = src[:k] + [src[k]] + src[k:]
+    # one-letter OCR slips in label words ("involce" -> "invoice", "cashler" -> "cashier");
+    # in long words also one letter too many or too few ("ordrebekreeftelse": "æ" read "ee")
     vocab, masks = _vocab()
     if masks:
-        chars = list(f)
+        out_c: list[str] = []
+        out_s: list[int] = []
+        pos = 0
         for m in re.finditer(r"[a-z]{5,}", f):
+            out_c += list(f[pos:m.start()])
+            out_s += src[pos:m.start()]
+            pos = m.end()
             tok = m.group(0)
-            if tok in vocab or tok in _REAL_WORDS:
-                continue
-            fixes = {masks.get(tok[:i] + "?" + tok[i + 1:]) for i in range(len(tok))} - {None}
-            if len(fixes) == 1:
-                fix = fixes.pop()
-                if fix is not None and fix != "*":
-                    chars[m.start():m.end()] = list(fix)
-        f = "".join(chars)
+            tok_src = src[m.start():m.end()]
+            fix = _fix_label_word(tok, vocab, masks)
+            if fix is None:
+                out_c += list(tok)
+                out_s += tok_src
+            elif len(fix) == len(tok):
+                out_c += list(fix)
+                out_s += tok_src
+            elif len(fix) == len(tok) - 1:  # one letter dropped
+                k = next((i for i in range(len(fix)) if fix[i] != tok[i]), len(fix))
+                out_c += list(fix)
+                out_s += tok_src[:k] + tok_src[k + 1:]
+            else:  # one letter added
+                k = next((i for i in range(len(tok)) if fix[i] != tok[i]), len(tok))
+                out_c += list(fix)
+                out_s += tok_src[:k] + [tok_src[min(k, len(tok) - 1)]] + tok_src[k:]
+        out_c += list(f[pos:])
+        out_s += src[pos:]
+        f, src = "".join(out_c), out_s
     out: list[str] = []
     idx: list[int] = []
     prev_space = True
@@ -233,16 +265,42 @@ def prepare(text: str) -> tuple[str, list[int]]:
         if _NONWORD.match(c):
             if not prev_space:
                 out.append(" ")
-                idx.append(i)
+                idx.append(src[i])
                 prev_space = True
         else:
             out.append(c)
-            idx.append(i)
+            idx.append(src[i])
             prev_space = False
     if out and out[-1] == " ":
         out.pop()
         idx.pop()
     return "".join(out), idx
+
+
+_GLUED = re.compile(r"(?<![0-9a-z])([a-z]{2,})(?=[0-9]{3,}(?:[^0-9a-z]|$))")
+_ABBREV = re.compile(r"(?<![0-9a-z])(?:[0-9a-z]\.){2,}[0-9a-z]?(?![0-9a-z])")
+
+#: label words this long may also be corrected for one letter too many or too few
+_INDEL_MIN = 8
+
+
+def _fix_label_word(tok: str, vocab: frozenset[str], masks: dict[str, str]) -> str | None:
+    """The label word `tok` was probably meant to be (one OCR slip away), or None."""
+    if tok in vocab or tok in _REAL_WORDS:
+        return None
+    fixes = {masks.get(tok[:i] + "?" + tok[i + 1:]) for i in range(len(tok))} - {None}
+    if len(fixes) == 1:
+        fix = fixes.pop()
+        return fix if fix is not None and fix != "*" else None
+    if fixes or len(tok) < _INDEL_MIN - 1:
+        return None
+    cands: set[str] = set()
+    if len(tok) >= _INDEL_MIN + 1:
+        cands |= {tok[:i] + tok[i + 1:] for i in range(len(tok))} & vocab
+    if len(tok) >= _INDEL_MIN - 1:
+        cands |= {w for w in (masks.get(tok[:i] + "?" + tok[i:]) for i in range(len(tok) + 1))
+                  if w is not None and w != "*" and len(w) >= _INDEL_MIN}
+    return cands.pop() if len(cands) == 1 else None
 
 
 # ordinary words one letter away from a label word: never "corrected"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from models.fields import DocumentKind, FieldValue
@@ -17,6 +18,42 @@ log = logging.getLogger(__name__)
 
 HANDWRITING_ENGINES = ("handwriting", "htr", "trocr")
 
+#: a receipt-number label that names a till receipt ("Kuitti nro", "Kvitteringsnr.", "Bon nr.")
+_RECEIPT_NO_OF_RECEIPT = ("kvitt", "kuitt", "kuitin", "bon", "nr bon", "numar bon", "receipt", "slip", "cash bill",
+                          "bong", "kassa")
+_RECEIPT_NO_OF_INVOICE = ("faktur", "invoice", "factur", "lasku", "forfald", "due date", "scadent", "erapaiva",
+                          "inv no")
+#: words that negate the next few words ("Dette er ikke en faktura", "This is not an invoice")
+_NEGATIONS = frozenset({"ikke", "inte", "ej", "not", "no", "nu", "ei", "eika", "non", "nicht", "never", "aldrig"})
+
+
+def _negated(text: str, start: int) -> bool:
+    """A negation among the three words before `start`."""
+    words = re.findall(r"[a-z]+", fold_text(text[:start]))[-3:]
+    return any(w in _NEGATIONS for w in words)
+
+
+def _in_sentence(text: str, start: int, end: int) -> bool:
+    """The cue is a word of running text (a sentence of 6+ words, the cue in lower case
+    and not followed by a number), not a document title or a label."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    if len(words) < 6:
+        return False
+    if text[start:end].isupper():
+        return False
+    return not re.match(r"\s*(?:n[or]\.?|nr|#|:)?\s*[0-9]", text[end:end + 8], re.IGNORECASE)
+
+
+def _narrow_page(rows: list[Row]) -> bool:
+    """The page is a till slip's shape (at least 2.2 times as tall as wide, upright)."""
+    from pipeline.extract.layout import page_rotation
+
+    page = rows[0].page
+    w, h = float(page.width or 0.0), float(page.height or 0.0)
+    if page_rotation(page) in (90, 270):
+        w, h = h, w
+    return w > 0 and h >= 2.2 * w
+
 
 def classify(rows: list[Row]) -> tuple[DocumentKind, float]:
     """Order confirmation > invoice > till receipt by label cues; a document whose
@@ -25,12 +62,21 @@ def classify(rows: list[Row]) -> tuple[DocumentKind, float]:
     if not rows:
         return DocumentKind.UNKNOWN, 0.0
     counts = {"ORDER_CONF": 0, "INVOICE": 0, "RECEIPT": 0, "PAYMENT": 0, "RECEIPT_NO": 0}
+    total_cues = 0
     for row in rows:
         for c in find_cues(row.text):
+            if c.label in ("INVOICE", "RECEIPT", "ORDER_CONF") and _negated(row.text, c.start):
+                continue  # "Dette er ikke en faktura": not an invoice
+            if c.label == "INVOICE" and _in_sentence(row.text, c.start, c.end):
+                continue  # "Faktura sendes ved afsendelse": an invoice mentioned, not this document
             if c.label in counts:
                 counts[c.label] += 1
-            if c.label in ("RECEIPT_NO", "DATE", "OTHER_DATE") and fold_text(c.text).startswith(("faktur", "invoice", "factur", "lasku", "forfald", "due date", "scadent", "erapaiva")):
+            total_cues += c.label == "TOTAL"
+            folded = " ".join(re.findall(r"[a-z0-9]+", fold_text(c.text)))
+            if c.label in ("RECEIPT_NO", "DATE", "OTHER_DATE") and folded.startswith(_RECEIPT_NO_OF_INVOICE):
                 counts["INVOICE"] += 1
+            elif c.label == "RECEIPT_NO" and folded.startswith(_RECEIPT_NO_OF_RECEIPT):
+                counts["RECEIPT"] += 1  # "Kuitti nro 69148": a till receipt's number
     words = [w for r in rows for ln in r.lines for w in ln.words]
     n = len(words)
     low = sum(1 for w in words if w.conf < 0.55)
@@ -46,6 +92,8 @@ def classify(rows: list[Row]) -> tuple[DocumentKind, float]:
     receipt_score = counts["RECEIPT"] + 0.5 * min(counts["PAYMENT"], 4)
     invoice_score = 1.5 * counts["INVOICE"]
     if invoice_score == 0 and receipt_score == 0:
+        if total_cues and _narrow_page(rows):
+            return DocumentKind.TILL_RECEIPT, 0.45  # no title, but a slip's shape with a total
         return DocumentKind.UNKNOWN, 0.0
     cap = 0.5 if mostly_low else 1.0
     if invoice_score > receipt_score:

@@ -17,8 +17,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[\s:#.=\-]*(?:no\.?|nr\.?|n°|#)?[\s:#.=]*([A-Za-z0-9][A-Za-z0-9\-/]{0,28}[A-Za-z0-9]|[0-9])",
+_TOKEN = re.compile(r"[\s:#.,=\-]*(?:no\.?|nr\.?|n°|#)?[\s:#.,=]*([A-Za-z0-9][A-Za-z0-9\-/]{0,28}[A-Za-z0-9]|[0-9])",
                     re.IGNORECASE)
+
+# "Xyzzy nro 7362-3880": a label word that is no known cue (a receipt-number label read
+# with slips), an abbreviation of "number", and a number of receipt-number shape
+_GUESSED_LABEL = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{4,14})[.,]?\s{1,3}(?:nro|nr|no)[.,:]?\s{0,2}"
+                            r"(\d{4,12}|\d{2,6}[\-/]\d{2,8})(?![\w.,\-/])", re.IGNORECASE)
+#: base confidence of such a guess: below the accept threshold, whatever the OCR says
+GUESSED_LABEL_STRENGTH = 0.55
 
 
 _WEAK_TITLES = {"receipt", "invoice", "faktura", "kvittering", "kvitto", "factura", "lasku", "kuitti", "bill",
@@ -35,6 +42,27 @@ def _value_after(text: str, pos: int) -> tuple[str, int, int] | None:
     if find_dates(tok):
         return None
     return tok, m.start(1), m.end(1)
+
+
+def _guessed_label(rows: list[Row]) -> tuple[float, str, Row, int, int, str, str] | None:
+    """A number after "<unknown word> nr./nro/no" in the upper half of the document, when no
+    receipt-number label was read: the label was probably garbled by the OCR. Rows with
+    another field's label, a date or an amount are not considered; only one such row may exist."""
+    from pipeline.extract.amounts import find_amounts
+
+    found: list[tuple[float, str, Row, int, int, str, str]] = []
+    for row in rows:
+        if row.rel_y() > 0.5:
+            continue
+        for m in _GUESSED_LABEL.finditer(row.text):
+            if find_cues(m.group(1)) or any(c.end <= m.start(2) for c in find_cues(row.text[:m.start(2)])
+                                            if c.label not in ("RECEIPT", "INVOICE")):
+                continue
+            if find_dates(m.group(2)) or any(a.has_decimals and a.start < m.end(2) and a.end > m.start(2)
+                                             for a in find_amounts(row.text)):
+                continue
+            found.append((GUESSED_LABEL_STRENGTH, m.group(2), row, m.start(2), m.end(2), m.group(1), "guessed"))
+    return found[0] if len(found) == 1 else None
 
 
 def parse_receipt_number(text: str) -> str | None:
@@ -79,6 +107,8 @@ def extract_receipt_number(rows: list[Row]) -> FieldValue | None:
                 continue
             if best is None or strength > best[0]:
                 best = (strength, tok, src, s, e, c.text, "order" if c.id == "order" else c.label.lower())
+    if best is None:
+        best = _guessed_label(rows)
     if best is None:
         return None
     strength, tok, row, s, e, cue, kind = best

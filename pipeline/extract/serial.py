@@ -124,6 +124,21 @@ def normalise_serial_token(tok: str, rx: re.Pattern[str]) -> str | None:
     return None
 
 
+def _in_printed_line(row: Row, word: Word) -> bool:
+    """`word` shares its OCR line with two or more words of four or more letters, or with a
+    product description: a printed line (an item row, a sentence), where a pen-written
+    serial does not stand."""
+    from pipeline.extract.products import parse_product
+
+    for ln in row.lines:
+        if any(w is word for w in ln.words):
+            if sum(1 for w in ln.words if sum(ch.isalpha() for ch in w.text) >= 4) >= 2:
+                return True
+            spec = parse_product(" ".join(w.text for w in ln.words if w is not word))
+            return spec.is_lens or bool(spec.codes)  # a product line ("Sigma 100-400mm f/5-6.3 DG DN OS")
+    return False
+
+
 def _cue_before(words: list[tuple[Word, int, int]], k: int) -> bool:
     """A (fuzzy) serial cue among the two words before word k."""
     return any(is_fuzzy_serial_cue(words[j][0].text) for j in range(max(0, k - 2), k))
@@ -187,6 +202,8 @@ def serial_candidates(rows: list[Row], pattern: str | None, doc_no: int = 0,
                                                               else ""))
             if not after_cue and _after_other_label(text, s):
                 continue  # "Xyz: 878623": a printed, labelled field
+            if not after_cue and _in_printed_line(row, ws[0]):
+                continue  # "746889 Rengöringsduk mikrofiber ...": an item number on a printed line
             if priced and not after_cue:
                 continue
             score = 0.35
@@ -224,12 +241,22 @@ def _vote_chars(members: list[SerialCand]) -> str:
         by_len.setdefault(len(c.value), []).append(c)
     lst = max(by_len.values(), key=lambda L: sum(c.conf for c in L))
     out = []
+    weights: list[dict[str, float]] = []
     for i in range(len(lst[0].value)):
         w: dict[str, float] = {}
         for c in lst:
             ch = c.value[i]
             w[ch] = w.get(ch, 0.0) + c.conf + (0.01 if ch.isdigit() else 0.0)
+        weights.append(w)
         out.append(max(w.items(), key=lambda t: t[1])[0])
+    # a lone letter among digits that some reading read as a digit ("48V66013" / "48266013"):
+    # the digit, since a letter in a run of digits is an OCR slip more often than not
+    letters = [i for i, ch in enumerate(out) if ch.isalpha()]
+    if len(letters) == 1 and len(out) >= 6:
+        i = letters[0]
+        digits = {ch: v for ch, v in weights[i].items() if ch.isdigit()}
+        if digits:
+            out[i] = max(digits.items(), key=lambda t: t[1])[0]
     return "".join(out)
 
 
@@ -256,11 +283,20 @@ def _is_one_insertion(short: str, long: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
+
 def _dropped_char_suspected(folded_value: str, cands: list[SerialCand]) -> bool:
     """Some reading is the picked value with one more character: views that agree
     on the shorter value may all have lost the same faint or joined digit, so
     agreement does not prove it."""
-    return any(_is_one_insertion(folded_value, fold_confusions(c.value)) for c in cands)
+    for c in cands:
+        v = c.value
+        # a letter before or after the number ("S45980652") is a remnant of the cue, not a lost character
+        if (v[:1].isalpha() and fold_confusions(v[1:]) == folded_value) or \
+                (v[-1:].isalpha() and fold_confusions(v[:-1]) == folded_value):
+            continue
+        if _is_one_insertion(folded_value, fold_confusions(v)):
+            return True
+    return False
 
 
 def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
@@ -301,8 +337,8 @@ def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
     # a reading that is part of the winner ("935270" of "93527906") is the same ink read short: no rival
     win_key = clusters[bi][0]
     for i, (key, _) in enumerate(clusters):
-        if i != bi and len(key) >= 4 and key in win_key:
-            weights[i] = 0.0
+        if i != bi and len(key) >= 4 and (key in win_key or _is_one_insertion(key, win_key)):
+            weights[i] = 0.0  # ("8752868" of "82752868": one character lost, not another number)
     members = clusters[bi][1]
     best_rep = members[0]
     value = _vote_chars(members)
@@ -375,6 +411,38 @@ def _page_rows(rows: list[Row], page_no: int) -> list[Row]:
     return [r for r in rows if r.page.page_no == page_no]
 
 
+_RNO_SHAPE = re.compile(r"^(?:\d{4,12}|\d{2,6}[\-/]\d{2,8})$")
+
+
+def receipt_number_regions(rows: list[Row], page_no: int, limit: int = 2) -> list[Box]:
+    """Boxes of lone receipt-number-shaped words ("6933-6410", "70268") in the upper half of
+    one page that no other field explains: not a date, amount, VAT/org number or phone, not
+    after another field's label, not in a row of priced items."""
+    from models.documents import Box
+
+    found: list[Box] = []
+    for r in _page_rows(rows, page_no):
+        if r.rel_y() > 0.5 or _INTL_PHONE.search(r.text) or any(a.has_decimals for a in find_amounts(r.text)):
+            continue
+        spans = _excluded_spans(r.text)
+        cues = find_cues(r.text)
+        line_ends = {id(ln.words[-1]): ln for ln in r.lines if ln.words}
+        for w, s, e in r.word_spans():
+            tok = w.text.strip(_STRIP)
+            # the last word of its line ("2200 København": a postcode is followed by the town)
+            if id(w) not in line_ends or len(tok) < 5:
+                continue
+            if not _RNO_SHAPE.match(tok) or any(s < b and e > a for a, b in spans):
+                continue
+            if any(c.end <= s and c.label in _BLOCK_LABELS for c in cues):
+                continue
+            # with the two words before it on its line: where the (garbled) label is
+            ws = line_ends[id(w)].words[-3:]
+            found.append(Box.enclosing([x.box for x in ws]) or w.box)
+            break
+    return found[:limit]
+
+
 def _median_text_height(rows: list[Row]) -> float:
     hs = sorted(w.box.height for r in rows for ln in r.lines for w in ln.words
                 if w.conf >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2 and w.box.height > 0)
@@ -400,6 +468,13 @@ def serial_regions(rows_by_reading: list[list[Row]], pattern: str | None, page_n
                   or is_fuzzy_serial_cue(re.split(r"[.:]", w.text)[0])]
         tok_at = [k for k, w in enumerate(words) if sum(ch.isdigit() for ch in w.text) >= 2
                   and rx.fullmatch(w.text.strip(_STRIP).upper())]
+        if not tok_at:
+            # a number split in two by the OCR ("9 425330"): both parts digits, joined a serial
+            for k in range(len(words) - 1):
+                a, b = words[k].text.strip(_STRIP), words[k + 1].text.strip(_STRIP)
+                if a.isdigit() and b.isdigit() and line_of[k] == line_of[k + 1] and rx.fullmatch(a + b):
+                    tok_at = [k, k + 1]
+                    break
         blocked = any(c.label in _BLOCK_LABELS for c in find_cues(r.text))
         priced = any(a.has_decimals for a in find_amounts(r.text))
         if cue_at:
@@ -409,6 +484,10 @@ def serial_regions(rows_by_reading: list[list[Row]], pattern: str | None, page_n
                         found.append((3.0, words[j].box))
         elif tok_at and not priced and not blocked and len(words) <= 3:
             found.append((2.0 - r.conf, Box.enclosing([words[k].box for k in tok_at]) or r.box))
+        elif len(words) <= 2 and not blocked and not priced and sum(ch.isdigit() for ch in r.text) >= 3 \
+                and all(sum(ch.isalpha() for ch in w.text) <= 3 for w in words):
+            # a short scrap with digits ("b198"): a pen-written number read in part
+            found.append((1.6 - r.conf, Box.enclosing([w.box for w in words]) or r.box))
         elif r.conf < 0.5 and len(words) <= 4 and not blocked and not priced:
             found.append((1.0 - r.conf, Box.enclosing([w.box for w in words]) or r.box))
     return found
@@ -440,6 +519,9 @@ def _unexplained_ink(gray: Any, covered: list[Box], h: float) -> list[Box]:
         dens = float(ink[y:y + hh, x:x + w].mean()) / 255.0
         if not 0.04 <= dens <= 0.5:
             continue
+        blob = ink[y:y + hh, x:x + w] > 0
+        if w > 0.6 * W or float(blob.any(axis=1).mean()) < 0.35:
+            continue  # a table rule or a wide printed line: ink in a few rows or across the page
         out.append((w * hh, Box(x0=float(x), y0=float(y), x1=float(x + w), y1=float(y + hh))))
     out.sort(key=lambda t: -t[0])
     return [b for _, b in out[:3]]
@@ -625,7 +707,9 @@ def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptE
             gray = _rotate_gray(gray0, rot)
             page_rows = [_page_rows(rs, page.page_no) for rs in readings]
             # word boxes of confident words, in the upright image
-            good = [_rot_box(w.box, rot, W0, H0) for rs in page_rows for r in rs for ln in r.lines
+            # (the page reading's words only: a second engine's reading of the handwriting, upside
+            # down or garbled, must not hide its ink from the line re-reads)
+            good = [_rot_box(w.box, rot, W0, H0) for r in page_rows[0] for ln in r.lines
                     for w in ln.words if w.conf >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 2]
             hs = sorted(b.height for b in good if b.height > 0)
             h = hs[len(hs) // 2] if hs else 20.0
@@ -635,6 +719,10 @@ def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptE
             if rno is not None and not rno_sure and rno.evidence is not None and rno.evidence.box is not None \
                     and rno.evidence.page == page.page_no:
                 regions.append((2.5, rno.evidence.box))  # a shaky receipt number: read its line again
+            elif rno is None:
+                # no receipt number read: the lines of the upper half that hold a number of its
+                # shape nothing else explains (the label was probably garbled)
+                regions += [(2.4, b) for b in receipt_number_regions(main_rows, page.page_no)]
             regions = [(p, _rot_box(b, rot, W0, H0)) for p, b in regions]
             if required and not serial_sure:
                 regions += [(0.5, b) for b in _unexplained_ink(gray, good, h)]
@@ -727,8 +815,16 @@ def _merge_regions(found: list[tuple[float, Box]], h: float) -> list[tuple[float
         for k, (pr2, b2) in enumerate(merged):
             ov = min(b.y1, b2.y1) - max(b.y0, b2.y0)
             if ov > 0.5 * min(b.height, b2.height):
-                merged[k] = (max(pr, pr2), b2.union(b))
+                u = b2.union(b)
+                if u.height < MAX_REGION_HEIGHT * h:
+                    merged[k] = (max(pr, pr2), u)
+                # else: one line's loose box and another's ink: the surer region stays alone
                 break
         else:
             merged.append((pr, b))
-    return [(p, b) for p, b in merged if b.height < 6 * h]
+    return [(p, b) for p, b in merged if b.height < MAX_REGION_HEIGHT * h]
+
+
+#: tallest region re-read, in printed-text heights (pen-written numbers are often 4-6 times
+#: the height of the print; a taller "line" is a page turned sideways or a block of text)
+MAX_REGION_HEIGHT = 7.0

@@ -72,6 +72,9 @@ def _classify(digits: str, country: str | None, mva: bool, printed_prefix: bool)
         out.append((f"SE{digits}01", "SE", "orgnr", _safe(se_orgnr.is_valid, digits)))
     if n == 12 and country in (None, "SE") and digits.endswith("01"):
         out.append((f"SE{digits}", "SE", "vat", _safe(se_orgnr.is_valid, digits[:10])))
+    elif n == 12 and country == "SE" and printed_prefix:
+        # "SE5545298415 08": a Swedish VAT number always ends in 01; printed otherwise it is invalid
+        out.append((f"SE{digits}", "SE", "vat", False))
     if 2 <= n <= 10 and country == "RO":
         out.append((f"RO{digits}", "RO", "cui", _safe(ro_cui.is_valid, digits)))
     return out
@@ -81,6 +84,11 @@ _PREFIXED = re.compile(
     r"(?<![A-Za-z0-9])(DK|SE|NO|FI|RO)[\s\-:]?(\d(?:[\d\s\-.]{0,16}\d)?)(\s?M\s?V\s?A)?(?![0-9])",
     re.IGNORECASE,
 )
+# a country prefix read with a digit for a letter ("R092708425"): trusted only with a valid checksum
+_SLIP_PREFIXED = re.compile(r"(?<![A-Za-z0-9])(R0|N0|5E|F1|0K)[\s\-:]?(\d(?:[\d\s\-.]{0,16}\d)?)(?![0-9])")
+# "CVA-nr. 12972997": a short label (read with a slip) + nr/no + a number: trusted only with a valid checksum
+_LABELLED_NR = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})[\s.\-]{0,2}n[ro]\.?\s?:?\s*(\d{8,10})(?![\d.,\-/])",
+                          re.IGNORECASE)
 _SE_ORG = re.compile(r"(?<![\d\-])(\d{6})-(\d{4})(?![\d\-])")
 _FI_YT = re.compile(r"(?<![\d\-])(\d{7})-(\d)(?![\d\-])")
 _NO_MVA = re.compile(r"(?<![\d])(\d{3})\s?(\d{3})\s?(\d{3})\s?MVA(?![A-Za-z])", re.IGNORECASE)
@@ -167,6 +175,18 @@ def _find(text: str, country: str | None) -> list[VatHit]:
             continue
         add(VatHit(value, text[m.start():end].strip(), rc, kind, valid, m.start(), end, True, True))
 
+    # 1b. a prefix read with a slip ("R0", "N0", "5E", "F1", "0K"), valid checksums only
+    for m in _SLIP_PREFIXED.finditer(text):
+        cc = _PREFIX_SLIPS[m.group(1).upper()]
+        r = _best_reading(m.group(2), cc, False, True)
+        if r is None or not r[0][3] or len(_digits(r[0][0])) < 6:
+            continue  # (a short Romanian CUI passes its checksum too easily)
+        (value, rc, kind, valid), used = r
+        end = m.start(2) + used
+        if free(m.start(), end):
+            add(VatHit(value, text[m.start():end].strip(), rc, {"DK": "vat", "FI": "alv"}.get(cc, kind), True,
+                       m.start(), end, True, True))
+
     # 2. numbers after an ID cue (or a VAT-word such as "MVA", "moms" used as a label)
     cues = [c for c in find_cues(text)
             if c.label == "ID" or (c.label == "TAX" and c.text.lower() in ("mva", "moms", "vat", "tva", "alv"))]
@@ -250,6 +270,18 @@ def _find(text: str, country: str | None) -> list[VatHit]:
             if opts and opts[0][3]:
                 o = opts[0]
                 add(VatHit(o[0], m.group(0), o[1], o[2], True, m.start(), m.end(), cc == "NO"))
+    # 4. "Xyz-nr. 12345678" whose label is no known cue (an ID label read with a slip): valid checksums
+    #    of the ID forms only, and never as a labelled number
+    for m in _LABELLED_NR.finditer(text):
+        s0, e0 = m.start(2), m.end(2)
+        if not free(s0, e0) or find_cues(m.group(1)):
+            continue
+        if find_cues(text[:m.start(2)]):
+            continue  # "Tel. nr 12345678", "Bon nr. ...", "Co. No ...": a known label says what it is
+        opts = [o for o in _classify(m.group(2), country, False, False) if o[3]]
+        if len(opts) == 1 or (opts and len({o[1] for o in opts}) == 1):
+            o = opts[0]
+            add(VatHit(o[0], m.group(2), o[1], o[2], True, s0, e0, False))
     hits.sort(key=lambda h: h.start)
     return hits
 
@@ -355,6 +387,8 @@ def extract_vats(rows: list[Row], country: str | None = None
             s += 0.25
         if h.cued:
             s += 0.1
+        elif not h.prefixed:
+            s -= 0.2  # no label, no prefix: any labelled number is surer
         if country and h.country == country.upper():
             s += 0.02
         return s
@@ -376,6 +410,12 @@ def extract_vats(rows: list[Row], country: str | None = None
                           meta={"country": h.country, "kind": h.kind, "checksum": h.checksum})
 
     sellers = [(h, r) for h, r, b in found if not b]
+    # the same company's org.nr and its country-prefixed VAT number printed side by side
+    # ("Org.nr 554529-8415  Moms SE554529841508") but different: the VAT number is the one
+    # asked for, even when its checksum fails (the org.nr alone would hide the error)
+    prefixed_keys = {vat_digits_key(h.value): h.value for h, _ in sellers if h.prefixed}
+    sellers = [(h, r) for h, r in sellers
+               if h.prefixed or prefixed_keys.get(vat_digits_key(h.value), h.value) == h.value]
     buyers = [(h, r) for h, r, b in found if b]
     seller_fv = None
     if sellers:

@@ -3,6 +3,8 @@ line off the line rhythm, an erased line in an evenly spaced block."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -179,3 +181,39 @@ def test_glyph_boxes_of_line_reading_engines_do_not_name_characters():
     assert layout._exact_box("tesseract") and layout._exact_box("tesseract" + AGREED_SUFFIX)
     assert not layout._exact_box("rapidocr") and not layout._exact_box("rapidocr-line")
     assert not layout._exact_box("rapidocr" + AGREED_SUFFIX)
+
+
+LIB_MONO = Path("/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf")
+FONT_LINES = ["SUPERSTORE OSLO AS", "ORG NO 987 654 321", "DATE 12/03/2022 14:05", "RECEIPT NO 48213",
+              "LENS CAP 58MM 89.00", "UV FILTER 67MM 349.00", "CLEANING KIT 99.00", "CAMERA BAG 459.00",
+              "MEMORY CARD 64GB 179.00", "TOTAL NOK 1234.50", "VAT 25 PCT 246.90", "THANK YOU SEE YOU"]
+
+
+def _font_receipt(other: dict[int, Path]) -> tuple[Image.Image, list]:
+    """A receipt printed in DejaVu Sans Mono, the rows in `other` re-typed in another font at the same size."""
+    img = Image.new("L", (560, 60 + 34 * len(FONT_LINES)), 236)
+    d = ImageDraw.Draw(img)
+    boxes = []
+    for i, text in enumerate(FONT_LINES):
+        f = ImageFont.truetype(str(other.get(i, MONO)), 22)
+        y = 30 + 34 * i
+        d.text((24, y), text, font=f, fill=30)
+        boxes.append((text, tuple(int(v) for v in d.textbbox((24, y), text, font=f))))
+    return img, boxes
+
+
+@pytest.mark.skipif(not LIB_MONO.is_file(), reason="Liberation fonts missing")
+def test_font_mismatch_flags_a_row_retyped_in_another_monospaced_font(tmp_path):
+    img, boxes = _font_receipt({5: LIB_MONO})
+    sigs = layout.font_mismatch(make_input(tmp_path, add_noise(img), boxes, "t.png"))
+    sig = [s for s in sigs if s.detector == "layout.font_mismatch"][0]
+    assert sig.flagged
+    b = boxes[5][1]
+    r = sig.regions[0].box
+    assert r.y0 < b[3] and r.y1 > b[1]
+
+
+def test_font_mismatch_is_quiet_on_a_receipt_of_one_font(tmp_path):
+    img, boxes = _font_receipt({})
+    sigs = layout.font_mismatch(make_input(tmp_path, add_noise(img), boxes, "c.png"))
+    assert sigs and not any(s.flagged for s in sigs)

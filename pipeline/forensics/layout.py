@@ -6,6 +6,9 @@
   re-typed. Characters are named from the OCR words whose boxes are the engine's own segmentation.
 - `layout.line_offset`    a text line whose baseline (along the page's slope) sits off the even
   spacing of the lines around it, beyond the page's own jitter: a line re-typed.
+- `layout.font_mismatch`  on a monospaced print, a row whose capitals and digits are taller or
+  shorter for the character pitch than on the receipt's other body rows (robust z-score against
+  their own spread), throughout the row: a line painted over and re-typed in a similar font.
 - `layout.line_gap`       a missing line inside a regular run of item lines (a gap of two line
   pitches between lines that are otherwise evenly spaced): a line erased (informational only).
 
@@ -453,4 +456,142 @@ def line_rhythm(inp: ForensicInput) -> list[Signal]:
                 message="A printed line sits off the even spacing of the lines around it: it may have been re-typed.",
                 regions=(Region(page=view.page_no, box=view.to_upload(ob), note="line off the rhythm"),),
                 detail={"offset_in_pitches": round(float(dev), 4), "offset_px": round(float(px), 2)}))
+    return out
+
+
+# ---------------------------------------------------------------- font metrics: a row re-typed in another font
+
+FONT_THRESHOLD = 0.9
+FONT_MIN_GLYPHS = 8  # glyphs of a printed row piece measured
+FONT_CAPS = set("0123456789ABCDEFGHIKLMNOPRSTUVWXYZ")  # full-height characters without descenders
+FONT_MIN_ROWS = 6  # rows of the same letter height the odd one is judged against
+
+
+def _refined(v: list[float], tol: float) -> float:
+    """The mean of the values within `tol` (relative) of their median: a sub-pixel typical value."""
+    m = _med(v)
+    near = [x for x in v if abs(x - m) <= tol * m]
+    return float(np.mean(near)) if near else m
+
+
+def _font_pieces(view: PageView) -> list[dict]:
+    """Printed row pieces (one column of one printed row, cut with `_columns` / `_split_rows` as
+    `_rows` cuts them) with their font metrics: letter height, character pitch (monospaced advance:
+    the typical step between neighbouring glyph centres within words, and how much the steps vary),
+    and the heights of the capitals and digits named from the OCR words (`_glyph_names`)."""
+    out: list[dict] = []
+    for b, _ in line_boxes(view):
+        gs, _paper = view.glyphs(b)
+        tall = _tall(gs)
+        if len(tall) < 3:
+            continue
+        base0 = _med([g.y1 for g in tall])
+        h = _med([g.h for g in tall])
+        body = [g for g in gs if g.h >= 0.4 * h and g.y1 - base0 < 0.18 * h and g.y1 - base0 > -0.3 * h]
+        names = _glyph_names(view, b, gs)
+        for col in _columns(body, h):
+            for grp in _split_rows(col, h, 0.0, 0.0):
+                if len(grp) < FONT_MIN_GLYPHS:
+                    continue
+                grp.sort(key=lambda g: g.x0)
+                tg = _tall(grp)
+                if len(tg) < 4:
+                    continue
+                # capital / digit / ascender height: the upper end of the row's letter heights
+                th = float(np.percentile([g.h for g in grp], 90))
+                steps = [b2.cx - b1.cx for b1, b2 in zip(grp, grp[1:], strict=False)
+                         if 0.3 * th <= b2.cx - b1.cx <= 1.1 * th and b2.x0 >= b1.x1 - 1]
+                if len(steps) < 5:
+                    continue
+                pitch = _refined(steps, 0.15)
+                caps = [g.h for g in grp if names.get(id(g), "a") in FONT_CAPS]
+                m = _med(steps)
+                out.append({"h": th, "n": len(grp), "pitch_px": pitch,
+                            "step_spread": _med([abs(x / m - 1) for x in steps]),
+                            "cap": _refined(caps, 0.08) / pitch if len(caps) >= 2 else None, "ncap": len(caps),
+                            "caps": caps,
+                            "box": (min(g.x0 for g in grp), min(g.y0 for g in grp),
+                                    max(g.x1 for g in grp), max(g.y1 for g in grp))})
+    return out
+
+
+FONT_PITCH_BAND = 0.12  # rows whose character pitch is this close (relative) to the receipt's median are body text
+FONT_MIN_HEIGHT = 12  # px of capital height: below, one pixel is more than the fonts differ by
+FONT_MONO_SPREAD = 0.02  # median relative deviation of the rows' pitch of a monospaced print
+FONT_MONO_FRACTION = 0.7  # share of a page's rows that must be monospaced for it to be judged
+FONT_STEP_SPREAD = 0.045  # median relative deviation of a row's glyph-centre steps: monospaced (proportional: more)
+FONT_CAP_MIN = 3  # named capitals/digits a row needs for its cap height to count
+FONT_CAP_FLOOR = 0.03  # relative spread floor of the cap-height/pitch ratio (pixel quantisation of small prints)
+FONT_CAP_BAND = 0.08  # a capital within this (relative) of the predicted height fits the other rows
+FONT_INSIDE_MAX = 0.2  # share of the odd row's capitals that may fit the other rows
+FONT_Z = 3.5  # robust z-score (deviation / receipt's own spread) that scores the threshold
+FONT_Z_SLOPE = 0.1  # score per z unit around the threshold
+
+
+def _font_odd_row(view: PageView) -> tuple | None:
+    """(score, z, row, expected ratio) of the row piece whose capital/digit height per character
+    pitch is furthest from the receipt's other rows (their trend down the page), in units of their
+    own spread (median and MAD of their residuals: a robust z-score)."""
+    pieces = _font_pieces(view)
+    # a monospaced print: the steps between glyph centres of most rows are one constant pitch (a
+    # proportional font's depend on the letters; its digits alone are tabular, hence the majority)
+    if not pieces or np.mean([r["step_spread"] <= FONT_STEP_SPREAD for r in pieces]) < FONT_MONO_FRACTION:
+        return None
+    rows = [r for r in pieces if r["cap"] is not None and r["ncap"] >= FONT_CAP_MIN
+            and r["step_spread"] <= FONT_STEP_SPREAD]
+    if len(rows) < FONT_MIN_ROWS:
+        return None
+    # the body text only: a header or a logo line in a bigger face is a different font by design, a
+    # re-typed line is made to fit the spacing of the print around it
+    p0 = _med([r["pitch_px"] for r in rows])
+    rows = [r for r in rows if abs(r["pitch_px"] / p0 - 1) <= FONT_PITCH_BAND and r["h"] >= FONT_MIN_HEIGHT]
+    if len(rows) < FONT_MIN_ROWS:
+        return None
+    # a monospaced print: every row has the same character pitch (a proportional font's step between
+    # glyph centres depends on the letters, and so does its height per step)
+    pp = np.array([r["pitch_px"] for r in rows])
+    if float(np.median(np.abs(pp / np.median(pp) - 1))) > FONT_MONO_SPREAD:
+        return None
+    best = None
+    ys = np.array([(r["box"][1] + r["box"][3]) / 2 for r in rows])
+    caps = np.array([r["cap"] for r in rows])
+    for k, r in enumerate(rows):
+        keep = np.arange(len(rows)) != k
+        # a photo taken at an angle scales height and width differently from top to bottom: the
+        # other rows' ratio is taken along a straight trend down the page, not as one level
+        c = np.polyfit(ys[keep], caps[keep], 1) if np.ptp(ys[keep]) > 0 else np.array([0.0, float(np.median(caps[keep]))])
+        fit = np.polyval(c, ys)
+        rel = caps / fit - 1
+        med = float(fit[k])
+        spread = max(FONT_CAP_FLOOR, 1.4826 * float(np.median(np.abs(rel[keep] - np.median(rel[keep])))))
+        z = abs(rel[k] - float(np.median(rel[keep]))) / spread
+        # a row re-typed in another font is odd throughout: when a good part of its capitals have the
+        # height the other rows predict, the odd level comes from a few misnamed or broken glyphs
+        # (faded thermal print) or a row mixing print sizes, not from another font
+        want = fit[k] * (1 + float(np.median(rel[keep]))) * r["pitch_px"]
+        if np.mean([abs(h / want - 1) <= FONT_CAP_BAND for h in r["caps"]]) > FONT_INSIDE_MAX:
+            z = 0.0
+        if best is None or z > best[1]:
+            best = (0.0, z, r, med)
+    assert best is not None
+    sc = float(min(1.0, max(0.0, FONT_THRESHOLD + FONT_Z_SLOPE * (best[1] - FONT_Z))))
+    return (sc, *best[1:])
+
+
+@register("font_mismatch", SignalFamily.LAYOUT)
+def font_mismatch(inp: ForensicInput) -> list[Signal]:
+    out: list[Signal] = []
+    for view in page_views(inp):
+        got = _font_odd_row(view)
+        if got is None:
+            continue
+        sc, z, r, med = got
+        out.append(Signal(
+            detector="layout.font_mismatch", family=SignalFamily.LAYOUT, score=round(sc, 4),
+            threshold=FONT_THRESHOLD,
+            message="A printed line's letters are taller or shorter for their spacing than on the receipt's other "
+                    "lines: it may have been re-typed in another font.",
+            regions=(Region(page=view.page_no, box=view.to_upload(r["box"]), note="line in another font"),),
+            detail={"cap_per_pitch": round(float(r["cap"]), 4), "receipt_expected": round(med, 4),
+                    "robust_z": round(float(z), 3)}))
     return out

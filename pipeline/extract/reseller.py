@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from models.fields import FieldValue
@@ -112,6 +113,22 @@ def _ends_block(text: str) -> bool:
     return any(c.label in _BLOCK_END_LABELS for c in find_cues(text))
 
 
+def _top_rows(rows: list[Row], max_rows: int) -> Iterator[Row]:
+    """The first page's rows above the item lines: at most `max_rows`, not below
+    45% of the page after the fourth, up to the first price or total line."""
+    if not rows:
+        return
+    first_page = rows[0].page.page_no
+    for k, row in enumerate(rows[:max_rows]):
+        if row.page.page_no != first_page:
+            return
+        if k >= 4 and row.rel_y() > 0.45:
+            return
+        if _PRICE.search(row.text) or any(c.label == "TOTAL" for c in find_cues(row.text)):
+            return  # the item lines have started
+        yield row
+
+
 def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue], FieldValue | None]:
     """(header_lines, reseller_name guess). Each header line's meta carries its row
     index so that consecutive lines can be joined by the matcher, and its `block`:
@@ -121,15 +138,8 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
     out: list[FieldValue] = []
     if not rows:
         return out, None
-    first_page = rows[0].page.page_no
     block, named, boundary = 0, False, False
-    for k, row in enumerate(rows[:max_rows]):
-        if row.page.page_no != first_page:
-            break
-        if k >= 4 and row.rel_y() > 0.45:
-            break
-        if _PRICE.search(row.text) or any(c.label == "TOTAL" for c in find_cues(row.text)):
-            break  # the item lines have started
+    for row in _top_rows(rows, max_rows):
         if row.conf < MIN_HEADER_CONF:
             continue  # OCR noise (a logo, a stamp, speckles) read as letters
         text = header_text(row.text)
@@ -171,14 +181,7 @@ def extract_top_lines(rows: list[Row], header: list[FieldValue], max_rows: int =
     if not rows:
         return out
     kept = {fv.meta.get("row") for fv in header}
-    first_page = rows[0].page.page_no
-    for k, row in enumerate(rows[:max_rows]):
-        if row.page.page_no != first_page:
-            break
-        if k >= 4 and row.rel_y() > 0.45:
-            break
-        if _PRICE.search(row.text) or any(c.label == "TOTAL" for c in find_cues(row.text)):
-            break
+    for k, row in enumerate(_top_rows(rows, max_rows)):  # k: the row's place from the top, as before
         if str(row.index) in kept or row.conf < MIN_HEADER_CONF:
             continue
         t = " ".join(row.text.split())

@@ -305,6 +305,22 @@ def test_regnum_lines_are_labelled_numbers_not_dates() -> None:
     assert not _is_regnum_line(_line("SR", "@", "6%", "61.70", "3.70", "GST"))
 
 
+def test_garbled_gst_lines_are_re_read_but_ordinary_lines_are_not() -> None:
+    from pipeline.ocr import _is_regnum_line, _key_line_priority
+
+    garbled = [_line("\u00abBST", "HO:", "OOLSZ4708c08"), _line("(UST", "Ree", "Now", "v0149299200")]
+    for ln in garbled:
+        assert _is_regnum_line(ln)  # label and digits both misread: the whole line goes to the second engine
+        assert _key_line_priority(ln, 0.1) > 0
+    ordinary = [_line("BEST", "BUY", "0149299200"),  # no label near GST/REG
+                _line("UST", "LOT", "12"),  # a label-like token, but no long number
+                _line("GST", "SUMMARY", "AMOUNT(RM)"),
+                _line("Slip", "No.", ":", "0010291725")]
+    for ln in ordinary:
+        assert not _is_regnum_line(ln)
+    assert _key_line_priority(ordinary[0], 0.1) == 0.0
+
+
 def test_a_remembered_turn_is_read_first(monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.ocr as ocr
 

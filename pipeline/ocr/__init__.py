@@ -249,6 +249,34 @@ _GLUE_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[A-Za-z]{2,})")
 _NON_LATIN = re.compile(r"[^\x00-\u024f\u2000-\u206f\u20a0-\u20cf]")
 
 
+#: characters OCR puts for digits in a long number ("OOLSZ4708", "OO0S#AS2376")
+_DIGIT_LIKE = frozenset("0123456789OoDIlLSZB")
+
+
+def _near_gst(f: str) -> bool:
+    """A three-character token one character away from "gst" ("bst", "ust", "6st", "gs7"):
+    the label of a Malaysian GST number misread, in the folded text `f`."""
+    for m in re.finditer(r"(?<![a-z0-9])[a-z0-9]{3}(?![a-z0-9])", f):
+        tok = m.group(0)
+        if sum(a != b for a, b in zip(tok, "gst", strict=True)) <= 1:
+            return True
+    return False
+
+
+def _garbled_regnum(f: str, text: str) -> bool:
+    """A registration-number line whose label and digits OCR both garbled: a label
+    near "gst" or "reg" and a token of ten or more digit-like characters, at least
+    four of them real digits ("(UST Ree Now v0149299200", "BST HO: OOLSZ4708c08").
+    It only decides which lines the second engine re-reads; nothing is read from it."""
+    if not (_near_gst(f) or re.search(r"(?<![a-z])re[egq](?![a-z]{2})", f)):
+        return False
+    for tok in text.split():
+        digits = sum(c.isdigit() for c in tok)
+        if digits >= 4 and sum(c in _DIGIT_LIKE for c in tok) >= 10:
+            return True
+    return False
+
+
 def _key_line_priority(line: Line, rel_y: float) -> float:
     """How much re-reading `line` may help the extraction (0 = not a key line)."""
     from pipeline.extract.text import fold_text
@@ -258,7 +286,7 @@ def _key_line_priority(line: Line, rel_y: float) -> float:
     kw = _KEY_WORDS.search(f)
     date = _DATEISH.search(text)
     amount = _AMOUNTISH.search(text)
-    if not (kw or date or re.search(r"(g5t|6st|reg)", f)):
+    if not (kw or date or re.search(r"(g5t|6st|reg)", f) or _garbled_regnum(f, text)):
         return 0.0
     if any(ord(c) > 127 and c.isalpha() for c in text):
         return 0.0  # accented text: the second engine's model reads Latin-1 letters poorly
@@ -269,7 +297,8 @@ def _key_line_priority(line: Line, rel_y: float) -> float:
         p += 1.0
     if date:
         p += 0.8
-    if re.search(r"(gst|g5t|6st|vat|reg|tax id|mva|moms|cvr)", f) and sum(c.isdigit() for c in text) >= 6:
+    if (re.search(r"(gst|g5t|6st|vat|reg|tax id|mva|moms|cvr)", f) and sum(c.isdigit() for c in text) >= 6) \
+            or _garbled_regnum(f, text):
         p += 1.2  # a registration number
     elif kw and not amount and not date:
         p += 0.3  # a label whose value was not read
@@ -486,8 +515,11 @@ def _is_regnum_line(line: Line) -> bool:
     from pipeline.extract.text import fold_text
 
     text = line.text
-    return bool(_REGNUM_LABEL.search(fold_text(text))) and sum(c.isdigit() for c in text) >= 6 \
-        and bool(re.search(r"\d(?:[ \-]?\d){4,}", text)) and not _DATEISH.search(text)
+    f = fold_text(text)
+    if _DATEISH.search(text):
+        return False
+    return (bool(_REGNUM_LABEL.search(f)) and sum(c.isdigit() for c in text) >= 6
+            and bool(re.search(r"\d(?:[ \-]?\d){4,}", text))) or _garbled_regnum(f, text)
 
 
 def _num_runs(text: str) -> list[str]:

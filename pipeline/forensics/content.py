@@ -200,6 +200,10 @@ _NET = re.compile(r"\b(eks|ekskl|exkl|excl|ex|netto|veroton|fara|excluding|exclu
 _PCT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 
+#: the cents of an amount that OCR split off it ("4759 .96")
+_SPLIT_CENTS = re.compile(r"\s*[.,]\s?\d{2}(?!\d)")
+
+
 @dataclass
 class Amt:
     value: Decimal
@@ -273,6 +277,8 @@ def summarise(inp: ForensicInput) -> Summary | None:
                                                       and not any(c.id == "strong" for c in tcues)):
         return None  # the total was not read from a total line: nothing to check against
     th = [h for h in _masked_amounts(trow.text) if h.value == tval][-1]
+    if _SPLIT_CENTS.match(trow.text, th.end):
+        return None  # "4759 .96": OCR split the cents off the total, so the total as read is not the printed one
     total = Amt(tval, trow, th, _conf(trow, th.start, th.end))
     items: list[Amt] = []
     sub = None

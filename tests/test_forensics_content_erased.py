@@ -76,6 +76,45 @@ def _run(d, country="DK"):
     return {s.detector: s for s in sigs}
 
 
+def test_erased_line_on_a_half_turned_page(tmp_path) -> None:
+    s = _run(_synthetic(tmp_path, ERASED, half_turn=True))["content.totals_mismatch"]
+    assert s.flagged and s.detail["blank_gap"] is True and s.detail["missing"] == "199.00"
+    gap = s.regions[0]
+    # the band is reported in the uploaded (upside-down) pixels: line 6 counted from the bottom
+    h = 40 + 40 * len(ERASED)
+    assert gap.note.startswith("blank gap") and h - (20 + 40 * 7) - 5 < gap.box.cy < h - (20 + 40 * 6) + 5
+
+
+def test_unread_line_with_ink_on_a_half_turned_page_is_not_flagged(tmp_path) -> None:
+    s = _run(_synthetic(tmp_path, ERASED, half_turn=True, ink_rows=(6,)))["content.totals_mismatch"]
+    assert not s.flagged and s.detail["blank_gap"] is False
+
+
+def test_changed_total_on_a_half_turned_page() -> None:
+    lines = [*HEAD, "Sigma 85mm F1.4 DG DN Art 7.999,00", "Linseklud mikrofiber 149,00", "I ALT DKK 9.148,00",
+             "Heraf moms 25% 1.629,60", "Dankort 8.148,00"]
+    d = doc(lines)
+    page = d.pages[0]
+    turned = tuple(ln.model_copy(update={"words": tuple(
+        w.model_copy(update={"box": _turn_box(w.box, page.width, page.height)}) for w in ln.words)})
+        for ln in page.lines)
+    d = d.model_copy(update={"pages": (page.model_copy(update={"lines": turned, "rotation": 180}),)})
+    s = _run(d)["content.totals_mismatch"]
+    assert s.flagged and s.detail["kind"] == "total_odd" and s.detail["expected"] == "8148.00"
+
+
+def test_erased_line_on_a_slanted_page_with_a_border(tmp_path) -> None:
+    # 1.5 degrees over 1000 px moves a line 26 px from one side to the other: measured over
+    # the whole width, the slant fills the blank band; a border line runs through every row
+    s = _run(_synthetic(tmp_path, ERASED, slant_deg=1.5, border=True))["content.totals_mismatch"]
+    assert s.flagged and s.detail["blank_gap"] is True
+
+
+def test_slanted_page_without_a_gap_is_not_flagged(tmp_path) -> None:
+    s = _run(_synthetic(tmp_path, ERASED, slant_deg=1.5, border=True, ink_rows=(6,)))["content.totals_mismatch"]
+    assert not s.flagged and s.detail["blank_gap"] is False
+
+
 def _low_conf_item(lines):
     """`lines` with the first item line read at a low confidence (a split amount: '7.999, 00')."""
     i = next(k for k, t in enumerate(lines) if t.startswith("Sigma"))

@@ -123,6 +123,24 @@ def _low_conf_item(lines):
     return out
 
 
+def test_badly_read_item_with_a_blank_gap_is_flagged(tmp_path) -> None:
+    s = _run(_synthetic(tmp_path, _low_conf_item(ERASED)))["content.totals_mismatch"]
+    assert s.flagged and s.detail["kind"] == "items_short" and s.detail["low_conf_items"] == 1
+    assert s.detail["missing"] == "199.00" and s.score < 0.8
+
+
+def test_badly_read_item_without_a_blank_gap_is_silent(tmp_path) -> None:
+    sigs = _run(_synthetic(tmp_path, _low_conf_item(ERASED), ink_rows=(6,)))
+    assert "content.totals_mismatch" not in sigs
+
+
+def test_badly_read_item_does_not_make_the_total_odd() -> None:
+    lines = _low_conf_item([*HEAD, "Sigma 85mm F1.4 DG DN Art 7.999,00", "Linseklud mikrofiber 149,00",
+                            "I ALT DKK 9.148,00", "Heraf moms 25% 1.629,60", "Dankort 8.148,00"])
+    s = _run(doc(lines)).get("content.totals_mismatch")
+    assert s is None or s.detail["kind"] != "total_odd"
+
+
 def test_total_with_split_off_cents_is_not_checked() -> None:
     # "4.759 ,96": the amount as read (4759) is not what was printed; the items and the card say 4759.96
     lines = [*HEAD, "Obiectiv 4.339,99", "Card memorie 419,97", "TOTAL DKK 4759 .96", "Dankort 4.759,96"]

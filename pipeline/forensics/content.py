@@ -464,9 +464,10 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
     T = s.total.value
     if s.total.conf < TOTAL_CONF:
         return []
-    ok = [a for a in s.items if a.conf >= MIN_CONF]
-    if len(ok) != len(s.items):
-        return []  # an item amount read badly: the sum cannot be trusted
+    # an item amount read badly ("8.499, 00": tesseract split it and gave both halves a low
+    # confidence): the item sum alone proves nothing, so it may only back an erased-line
+    # finding that the image confirms (a blank band between the item lines), never (a)
+    low_items = sum(a.conf < MIN_CONF for a in s.items)
     S = sum((a.value for a in s.items), Decimal(0)) if s.items else None
     N = s.subtotal.value if s.subtotal is not None and s.subtotal.conf >= MIN_CONF else None
     V = None
@@ -493,7 +494,7 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
     differ = [a for a in alts if not _close(a[1], T, tol)]
     out: list[Signal] = []
     # (a) the total is the odd one out: two other sums agree with each other, none with the total
-    if not agree_t and len(differ) >= 2:
+    if not agree_t and len(differ) >= 2 and not low_items:
         ref = differ[0][1]
         agreeing = [a for a in differ if _close(a[1], ref, tol)]
         cash_rounded = (T % Decimal("0.05") == 0 and ref % Decimal("0.05") != 0 and abs(T - ref) < Decimal("0.05"))
@@ -518,7 +519,9 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
     if S is not None and s.items and len(agree_t) >= 1 and any(a[0] == "items" for a in differ) and S < T:
         missing = T - S
         band = _blank_gap(inp, s.items, _rows(inp))
-        score = 0.8 if band is not None else 0.35
+        if low_items and band is None:
+            return out
+        score = (0.7 if low_items else 0.8) if band is not None else 0.35
         regions = [Region(page=a.row.page.page_no, box=a.row.box, note="item line") for a in s.items[:8]]
         if band is not None:
             regions.insert(0, Region(page=s.items[0].row.page.page_no, box=band, note="blank gap between item lines"))
@@ -531,7 +534,7 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
             field="total", regions=tuple(regions),
             detail={"total": str(T), "items_sum": str(S), "missing": str(missing), "item_rows": len(s.items),
                     "item_lines": ", ".join(str(a.row.index + 1) for a in s.items)[:80],
-                    "blank_gap": band is not None, "kind": "items_short"},
+                    "blank_gap": band is not None, "low_conf_items": low_items, "kind": "items_short"},
         ))
     return out
 

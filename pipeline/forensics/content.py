@@ -492,11 +492,15 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
         return []
     agree_t = [a for a in alts if _close(a[1], T, tol)]
     differ = [a for a in alts if not _close(a[1], T, tol)]
+    # the printed item lines and a payment line come to the total to the cent (only a sum worked
+    # out from a net subtotal and the VAT may be a cent off): for (a), a cent's difference counts
+    exact = Decimal("0.001") + s.rounding
+    agree_exact = [a for a in alts if _close(a[1], T, exact if a[0] in ("items", "payment") else tol)]
     out: list[Signal] = []
     # (a) the total is the odd one out: two other sums agree with each other, none with the total
-    if not agree_t and len(differ) >= 2 and not low_items:
-        ref = differ[0][1]
-        agreeing = [a for a in differ if _close(a[1], ref, tol)]
+    if not agree_exact and len(alts) >= 2 and not low_items:
+        ref = alts[0][1]
+        agreeing = [a for a in alts if _close(a[1], ref, tol)]
         cash_rounded = (T % Decimal("0.05") == 0 and ref % Decimal("0.05") != 0 and abs(T - ref) < Decimal("0.05"))
         if len(agreeing) >= 2 and not cash_rounded:
             regions = [Region(page=s.total.row.page.page_no, box=s.total.box, note="total")]

@@ -151,3 +151,19 @@ def test_total_with_split_off_cents_is_not_checked() -> None:
     assert ct.summarise(inp) is None
     sigs = _run(d)
     assert not any(s.flagged for s in sigs.values())
+
+
+def test_unread_text_between_the_lines_in_another_column_is_not_a_gap(tmp_path) -> None:
+    # something printed in the gap, under the end of the first item's name only (no text of either
+    # neighbouring line in that column): not a blank band
+    d = _synthetic(tmp_path, ERASED)
+    import numpy as np
+    from PIL import Image
+
+    p = tmp_path / "receipt.png"
+    img = np.asarray(Image.open(p)).copy()
+    y = 20 + 40 * 6
+    img[y + 4:y + 24, 320:400] = 20
+    Image.fromarray(img).save(p)
+    s = _run(d)["content.totals_mismatch"]
+    assert not s.flagged and s.detail["blank_gap"] is False

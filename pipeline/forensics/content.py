@@ -373,6 +373,24 @@ def _ink_runs(col_ink, need: float) -> tuple[int, int]:
     return best, best_start
 
 
+def _floating_ink(rows_inked, margin: int, tall: int) -> bool:
+    """A run of at least `tall` inked pixel rows that keeps `margin` rows away from both ends:
+    text that is not part of the rows above and below (a thinner run is a rule or a speck)."""
+    n = len(rows_inked)
+    i = 0
+    while i < n:
+        if not rows_inked[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and rows_inked[j]:
+            j += 1
+        if i > margin and j < n - margin and j - i >= tall:
+            return True
+        i = j
+    return False
+
+
 #: strips of this many line heights are measured separately, so that a slightly tilted page
 #: (a scan a degree off, a photo) does not fill a blank band with the slant of the lines
 _STRIP_HEIGHTS = 3.0
@@ -437,15 +455,18 @@ def _blank_gap(inp: ForensicInput, items: list[Amt], all_rows: list[Row]) -> Box
         # a column inked almost all the way down is a border or the paper's edge, not text
         ink[:, ink.mean(axis=0) > 0.7] = False
         q = max(1, int(0.3 * h))
+        margin = int(0.8 * h)
         found: list[tuple[int, int]] = []
+        floating = False
         for sx in range(0, ink.shape[1] - sw // 2, sw):
             strip = ink[:, sx:sx + sw]
             rows_inked = strip.sum(axis=1) >= 2
             # only strips where both lines left ink (near their centres) measure the gap between them
-            if not (rows_inked[:q].any() and rows_inked[-q:].any()):
-                continue
-            found.append(_ink_runs(rows_inked, need))
-        if not found:
+            if rows_inked[:q].any() and rows_inked[-q:].any():
+                found.append(_ink_runs(rows_inked, need))
+            elif _floating_ink(rows_inked, margin, max(2, int(0.4 * h))):
+                floating = True  # ink in the gap that belongs to neither line: something unread is printed there
+        if not found or floating:
             continue
         best, best_start = min(found)
         if best >= need:

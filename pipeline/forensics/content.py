@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,7 +31,7 @@ from models.forensics import Region, Signal, SignalFamily
 from pipeline.extract.amounts import AmountHit, _masked_amounts
 from pipeline.extract.cues import find_cues
 from pipeline.extract.dates import _DMONY, _DMY, _YMD, MONTH_NAMES, WEEKDAY_EN, find_dates, find_weekdays
-from pipeline.extract.layout import Row, build_rows
+from pipeline.extract.layout import Row, build_rows, page_rotation, rotate_box
 from pipeline.extract.text import fold_text, repair_numeric
 from pipeline.forensics import ForensicInput, register
 
@@ -200,6 +201,10 @@ _NET = re.compile(r"\b(eks|ekskl|exkl|excl|ex|netto|veroton|fara|excluding|exclu
 _PCT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 
+#: the cents of an amount that OCR split off it ("4759 .96")
+_SPLIT_CENTS = re.compile(r"\s*[.,]\s?\d{2}(?!\d)")
+
+
 @dataclass
 class Amt:
     value: Decimal
@@ -266,13 +271,16 @@ def summarise(inp: ForensicInput) -> Summary | None:
             if any(c.label == "TOTAL" for c in find_cues(r.text)) and any(h.value == tval for h in _masked_amounts(r.text)):
                 trow = r
                 break
-    if trow is None or trow.page.rotation not in (0, 360):
-        return None  # a page read after a quarter/half turn: reading order in these boxes is not top-down
+    if trow is None:
+        return None
+    # a page read after a quarter/half turn is fine: rows are built and ordered in its upright frame
     tcues = find_cues(trow.text)
     if not any(c.label == "TOTAL" for c in tcues) or (any(c.label == "TAX" for c in tcues)
                                                       and not any(c.id == "strong" for c in tcues)):
         return None  # the total was not read from a total line: nothing to check against
     th = [h for h in _masked_amounts(trow.text) if h.value == tval][-1]
+    if _SPLIT_CENTS.match(trow.text, th.end):
+        return None  # "4759 .96": OCR split the cents off the total, so the total as read is not the printed one
     total = Amt(tval, trow, th, _conf(trow, th.start, th.end))
     items: list[Amt] = []
     sub = None
@@ -350,20 +358,69 @@ def _close(a: Decimal, b: Decimal, tol: Decimal) -> bool:
     return abs(a - b) <= tol
 
 
+def _ink_runs(col_ink, need: float) -> tuple[int, int]:
+    """(length, start) of the longest run of pixel rows without ink."""
+    best, run, start, best_start = 0, 0, 0, 0
+    for i, v in enumerate(col_ink):
+        if v:
+            run = 0
+            continue
+        if run == 0:
+            start = i
+        run += 1
+        if run > best:
+            best, best_start = run, start
+    return best, best_start
+
+
+def _floating_ink(rows_inked, margin: int, tall: int) -> bool:
+    """A run of at least `tall` inked pixel rows that keeps `margin` rows away from both ends:
+    text that is not part of the rows above and below (a thinner run is a rule or a speck)."""
+    n = len(rows_inked)
+    i = 0
+    while i < n:
+        if not rows_inked[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and rows_inked[j]:
+            j += 1
+        if i > margin and j < n - margin and j - i >= tall:
+            return True
+        i = j
+    return False
+
+
+#: strips of this many line heights are measured separately, so that a slightly tilted page
+#: (a scan a degree off, a photo) does not fill a blank band with the slant of the lines
+_STRIP_HEIGHTS = 3.0
+
+
 def _blank_gap(inp: ForensicInput, items: list[Amt], all_rows: list[Row]) -> Box | None:
     """A strip at least one text line high, next to an item line, where no text was read
-    and the image has no ink: where a line was removed. None when there is no image."""
+    and the image has no ink: where a line was removed. None when there is no image.
+
+    Measured in the page's upright frame (a page read after a quarter/half turn), in
+    vertical strips a few line heights wide (a tilted line fills a whole-width band with
+    its slant), over the columns that carry text (a paper edge or a table border running
+    down the page is not a line)."""
     import numpy as np
 
     if not items:
         return None
-    page_no = items[0].row.page.page_no
-    prow = sorted((r for r in all_rows if r.page.page_no == page_no), key=lambda r: r.box.y0)
-    heights = sorted(r.box.height for r in prow if r.box.height > 0)
+    page = items[0].row.page
+    page_no = page.page_no
+    prow = sorted((r for r in all_rows if r.page.page_no == page_no), key=lambda r: r.upright_box.cy)
+    # a row's box on a page the OCR deskewed encloses the slanted line: take the slant off its height
+    slant = abs(math.tan(math.radians(float(page.skew or 0.0))))
+    heights = sorted(max(0.4 * r.upright_box.height, r.upright_box.height - slant * r.upright_box.width)
+                     for r in prow if r.upright_box.height > 0)
     if not heights:
         return None
     h = heights[len(heights) // 2]
-    steps = sorted(b.box.y0 - a.box.y0 for a, b in zip(prow, prow[1:], strict=False) if b.box.y0 > a.box.y0)
+    # the line pitch: the usual distance between the centres of neighbouring rows
+    steps = sorted(b.upright_box.cy - a.upright_box.cy for a, b in zip(prow, prow[1:], strict=False)
+                   if b.upright_box.cy - a.upright_box.cy > 0.5 * h)
     pitch = steps[len(steps) // 2] if steps else 1.5 * h
     item_rows = {id(a.row) for a in items}
     imgs = inp.images
@@ -371,37 +428,52 @@ def _blank_gap(inp: ForensicInput, items: list[Amt], all_rows: list[Row]) -> Box
     if img is None:
         return None
     g = img if img.ndim == 2 else img.mean(axis=2)
+    rot = page_rotation(page)
+    if rot:
+        g = np.rot90(g, k=-(rot // 90))  # clockwise, as rotate_box turns the boxes
     H, W = g.shape[:2]
-    x0 = int(max(0, min(a.row.box.x0 for a in items)))
-    x1 = int(min(W, max(a.row.box.x1 for a in items)))
+    x0 = int(max(0, min(a.row.upright_box.x0 for a in items)))
+    x1 = int(min(W, max(a.row.upright_box.x1 for a in items)))
     if x1 - x0 < 20:
         return None
+    sw = max(8, int(_STRIP_HEIGHTS * h))
     for k in range(len(prow) - 1):
         a, b = prow[k], prow[k + 1]
         if id(a) not in item_rows and id(b) not in item_rows:
             continue
-        ys0, ys1 = int(max(0, a.box.y1 + 1)), int(min(H, b.box.y0 - 1))
+        ua, ub = a.upright_box, b.upright_box
         # between two item lines the normal gap is (pitch - line height): a blank strip of one
         # line height means a line is gone; next to a heading/total a section gap is normal, so
         # more than a whole pitch must be blank
         need = 1.2 * h if (id(a) in item_rows and id(b) in item_rows) else pitch + 0.2 * h
-        if ys1 - ys0 < need:
+        ys0, ys1 = int(max(0, ua.cy)), int(min(H, ub.cy))
+        if ys1 - ys0 < need + 0.5 * h:
             continue
         patch = g[ys0:ys1, x0:x1].astype(np.float32)
         paper = float(np.percentile(patch, 90))
-        inked = ((patch < paper - 60).sum(axis=1) >= 2)
-        best, run, start, best_start = 0, 0, 0, 0
-        for i, v in enumerate(inked):
-            if v:
-                run = 0
-                continue
-            if run == 0:
-                start = i
-            run += 1
-            if run > best:
-                best, best_start = run, start
+        ink = patch < paper - 60
+        # a column inked almost all the way down is a border or the paper's edge, not text
+        ink[:, ink.mean(axis=0) > 0.7] = False
+        q = max(1, int(0.3 * h))
+        margin = int(0.8 * h)
+        found: list[tuple[int, int]] = []
+        floating = False
+        for sx in range(0, ink.shape[1] - sw // 2, sw):
+            strip = ink[:, sx:sx + sw]
+            rows_inked = strip.sum(axis=1) >= 2
+            # only strips where both lines left ink (near their centres) measure the gap between them
+            if rows_inked[:q].any() and rows_inked[-q:].any():
+                found.append(_ink_runs(rows_inked, need))
+            elif _floating_ink(rows_inked, margin, max(2, int(0.4 * h))):
+                floating = True  # ink in the gap that belongs to neither line: something unread is printed there
+        if not found or floating:
+            continue
+        best, best_start = min(found)
         if best >= need:
-            return Box(x0=x0, y0=ys0 + best_start, x1=x1, y1=ys0 + best_start + best)
+            up = Box(x0=x0, y0=ys0 + best_start, x1=x1, y1=ys0 + best_start + best)
+            if not rot:
+                return up
+            return rotate_box(up, 360 - rot, W, H)
     return None
 
 
@@ -413,9 +485,10 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
     T = s.total.value
     if s.total.conf < TOTAL_CONF:
         return []
-    ok = [a for a in s.items if a.conf >= MIN_CONF]
-    if len(ok) != len(s.items):
-        return []  # an item amount read badly: the sum cannot be trusted
+    # an item amount read badly ("8.499, 00": tesseract split it and gave both halves a low
+    # confidence): the item sum alone proves nothing, so it may only back an erased-line
+    # finding that the image confirms (a blank band between the item lines), never (a)
+    low_items = sum(a.conf < MIN_CONF for a in s.items)
     S = sum((a.value for a in s.items), Decimal(0)) if s.items else None
     N = s.subtotal.value if s.subtotal is not None and s.subtotal.conf >= MIN_CONF else None
     V = None
@@ -440,11 +513,15 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
         return []
     agree_t = [a for a in alts if _close(a[1], T, tol)]
     differ = [a for a in alts if not _close(a[1], T, tol)]
+    # the printed item lines and a payment line come to the total to the cent (only a sum worked
+    # out from a net subtotal and the VAT may be a cent off): for (a), a cent's difference counts
+    exact = Decimal("0.001") + s.rounding
+    agree_exact = [a for a in alts if _close(a[1], T, exact if a[0] in ("items", "payment") else tol)]
     out: list[Signal] = []
     # (a) the total is the odd one out: two other sums agree with each other, none with the total
-    if not agree_t and len(differ) >= 2:
-        ref = differ[0][1]
-        agreeing = [a for a in differ if _close(a[1], ref, tol)]
+    if not agree_exact and len(alts) >= 2 and not low_items:
+        ref = alts[0][1]
+        agreeing = [a for a in alts if _close(a[1], ref, tol)]
         cash_rounded = (T % Decimal("0.05") == 0 and ref % Decimal("0.05") != 0 and abs(T - ref) < Decimal("0.05"))
         if len(agreeing) >= 2 and not cash_rounded:
             regions = [Region(page=s.total.row.page.page_no, box=s.total.box, note="total")]
@@ -467,7 +544,9 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
     if S is not None and s.items and len(agree_t) >= 1 and any(a[0] == "items" for a in differ) and S < T:
         missing = T - S
         band = _blank_gap(inp, s.items, _rows(inp))
-        score = 0.8 if band is not None else 0.35
+        if low_items and band is None:
+            return out
+        score = (0.7 if low_items else 0.8) if band is not None else 0.35
         regions = [Region(page=a.row.page.page_no, box=a.row.box, note="item line") for a in s.items[:8]]
         if band is not None:
             regions.insert(0, Region(page=s.items[0].row.page.page_no, box=band, note="blank gap between item lines"))
@@ -480,7 +559,7 @@ def totals_mismatch(inp: ForensicInput) -> list[Signal]:
             field="total", regions=tuple(regions),
             detail={"total": str(T), "items_sum": str(S), "missing": str(missing), "item_rows": len(s.items),
                     "item_lines": ", ".join(str(a.row.index + 1) for a in s.items)[:80],
-                    "blank_gap": band is not None, "kind": "items_short"},
+                    "blank_gap": band is not None, "low_conf_items": low_items, "kind": "items_short"},
         ))
     return out
 

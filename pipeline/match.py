@@ -64,8 +64,22 @@ def _prep_names(names: tuple[str, ...]) -> tuple[tuple[str, str, str, bool], ...
     return tuple((n, norm_name(n), _strip_forms(norm_name(n)), bool(_FORMS.search(norm_name(n)))) for n in names)
 
 
+#: the Malaysian company form "SDN BHD" as OCR misreads it on receipts ("SUN BHD",
+#: "SIN BHD", "SDN BHO", "SDN 8HD"): read back as the form on the candidate side only
+_FORM_SLIPS = (
+    (re.compile(r"(?<![A-Z0-9])S[UIL1O0](N)(?= (?:B[H8][DO0]|8H[DO0])(?![A-Z0-9]))"), "SDN"),
+    (re.compile(r"(?<=SDN )(?:B[H8][O0]|8H[DO0]|BH0)(?![A-Z0-9])"), "BHD"),
+)
+
+
+def _unslip_forms(c: str) -> str:
+    for rx, sub in _FORM_SLIPS:
+        c = rx.sub(sub, c)
+    return c
+
+
 def _name_score(cand: str, target_norm: str, target_core: str) -> float:
-    c = norm_name(cand)
+    c = _unslip_forms(norm_name(cand))
     if not c or not target_norm:
         return 0.0
     s = fuzz.ratio(c, target_norm)

@@ -21,17 +21,18 @@ log = logging.getLogger(__name__)
 _MONTHS: dict[int, list[str]] = {
     1: ["jan", "januar", "januari", "january", "ianuarie", "ian", "tammikuuta", "tammikuu", "tammi"],
     2: ["feb", "febr", "februar", "februari", "february", "februarie", "helmikuuta", "helmikuu", "helmi"],
-    3: ["mar", "mars", "marts", "march", "martie", "maaliskuuta", "maaliskuu", "maalis", "maart"],
+    3: ["mar", "mars", "marts", "march", "martie", "maaliskuuta", "maaliskuu", "maalis", "maart", "mac"],
     4: ["apr", "april", "aprilie", "huhtikuuta", "huhtikuu", "huhti"],
-    5: ["maj", "mai", "may", "toukokuuta", "toukokuu", "touko"],
+    5: ["maj", "mai", "may", "toukokuuta", "toukokuu", "touko", "mei"],
     6: ["jun", "juni", "june", "iunie", "iun", "kesakuuta", "kesakuu", "kesa"],
-    7: ["jul", "juli", "july", "iulie", "iul", "heinakuuta", "heinakuu", "heina"],
-    8: ["aug", "august", "augusti", "elokuuta", "elokuu", "elo"],
+    7: ["jul", "juli", "july", "iulie", "iul", "heinakuuta", "heinakuu", "heina", "julai"],
+    8: ["aug", "august", "augusti", "elokuuta", "elokuu", "elo", "ogos", "ogo"],
     9: ["sep", "sept", "september", "septembrie", "syyskuuta", "syyskuu", "syys"],
     10: ["okt", "oct", "oktober", "october", "octombrie", "lokakuuta", "lokakuu", "loka"],
     11: ["nov", "november", "noiembrie", "marraskuuta", "marraskuu", "marras"],
-    12: ["dec", "des", "desember", "december", "decembrie", "joulukuuta", "joulukuu", "joulu"],
+    12: ["dec", "des", "desember", "december", "decembrie", "joulukuuta", "joulukuu", "joulu", "dis", "disember"],
 }
+# (Malay: Mac, Mei, Julai, Ogos, Disember, Dis; Januari/Februari/Oktober as in da/sv/nb)
 MONTH_NAMES: dict[str, int] = {name: m for m, names in _MONTHS.items() for name in names}
 _MONTH_ALT = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
 
@@ -59,7 +60,7 @@ class DateHit:
     start: int
     end: int
     raw: str
-    style: str  # "dmy", "ymd", "month_name"
+    style: str  # "dmy", "ymd", "month_name", "mdy" (month first: the day-first reading is no date)
     two_digit_year: bool = False
     repaired: bool = False  # the year was read with one OCR digit slip ("2078" -> 2018)
 
@@ -108,7 +109,7 @@ _SEP = r"[.\-/]"
 _DMY = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})(?![\d])")
 _YMD = re.compile(rf"(?<![\d])(\d{{4}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{1,2}})(?![\d])")
 _DMONY = re.compile(rf"(?<![0-9a-z])(\d{{1,2}})(?:st|nd|rd|th)?\s?[.\-/]?\s?(?:of\s)?({_MONTH_ALT})\.?\s?[.\-/,]?\s?(\d{{4}}|\d{{2}})(?![0-9])")
-_MONDY = re.compile(rf"(?<![0-9a-z])({_MONTH_ALT})\.?\s?(\d{{1,2}})(?:st|nd|rd|th)?,?\s(\d{{4}})(?![0-9])")
+_MONDY = re.compile(rf"(?<![0-9a-z])({_MONTH_ALT})\.?\s?(\d{{1,2}})(?:st|nd|rd|th)?(?:,\s?|\s)(\d{{4}})(?![0-9])")
 
 
 def find_dates(text: str) -> list[DateHit]:
@@ -119,6 +120,8 @@ def find_dates(text: str) -> list[DateHit]:
     rep = _repair_date_tokens(repair_numeric(text))
     slipped = [(m.start(), m.end()) for m in _DATE_SHAPED.finditer(text) if rep[m.start():m.end()] != text[m.start():m.end()]
                and repair_numeric(text)[m.start():m.end()] == text[m.start():m.end()]]
+    rep, month_slips = _repair_month_dates(rep)
+    slipped += month_slips
     f = fold_text(rep)
     # a tilde read for a dash between digits ("05~05-17"); length-preserving
     f = re.sub(r"(?<=\d)~(?=\d)", "-", f)
@@ -137,11 +140,16 @@ def find_dates(text: str) -> list[DateHit]:
             continue
         d = _mk(_year(m.group(4)), int(m.group(3)), int(m.group(1)))
         repaired = False
+        style = "dmy"
+        if d is None and int(m.group(3)) > 12:
+            # "01/25/2018": no day-first date, a month-first one
+            d = _mk(_year(m.group(4)), int(m.group(1)), int(m.group(3)))
+            style = "mdy"
         if d is None:
             d = _mk(_repaired_year(m.group(4)), int(m.group(3)), int(m.group(1)))
             repaired = d is not None
         if d:
-            hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "dmy", len(m.group(4)) == 2,
+            hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], style, len(m.group(4)) == 2,
                                 repaired))
             taken.append((m.start(), m.end()))
     for rx, order in ((_DMONY, "dmy"), (_MONDY, "mdy")):
@@ -164,9 +172,9 @@ def find_dates(text: str) -> list[DateHit]:
 
 
 #: a numeric date with letter look-alikes in it ("O7/O7/I7", "2I-O3-2O18")
-_DATE_SHAPED = re.compile(r"(?<![A-Za-z0-9])([0-9OoIlSBZ]{1,2})([.\-/])([0-9OoIlSBZ]{1,2})\2([0-9OoIlSBZ]{4}|[0-9OoIlSBZ]{2})"
+_DATE_SHAPED = re.compile(r"(?<![A-Za-z0-9])([0-9OoIlSBZG]{1,2})([.\-/])([0-9OoIlSBZG]{1,2})\2([0-9OoIlSBZG]{4}|[0-9OoIlSBZG]{2})"
                           r"(?![A-Za-z0-9])")
-_DATE_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8", "Z": "2"})
+_DATE_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
 
 
 def _repair_date_tokens(text: str) -> str:
@@ -181,6 +189,63 @@ def _repair_date_tokens(text: str) -> str:
         return tok.translate(_DATE_DIGIT)
 
     return _DATE_SHAPED.sub(fix, text)
+
+
+#: a date with a month name whose day, month or year OCR read with look-alikes
+#: ("I6 JUN 20I8", "10 0CT 2017", "0CT 3, 20IG"): day/year may hold letters, the
+#: month word digits
+_LA = "0-9OoIl|SBZG"
+_MON_TOKEN = r"[A-Za-z0-9]{3,9}"
+_DMONY_SHAPED = re.compile(rf"(?<![A-Za-z0-9])([{_LA}]{{1,2}})(\s?[.\-/]?\s?)({_MON_TOKEN})(\.?\s?[.\-/,]?\s?)"
+                           rf"([{_LA}]{{4}}|[{_LA}]{{2}})(?![A-Za-z0-9])")
+_MONDY_SHAPED = re.compile(rf"(?<![A-Za-z0-9])({_MON_TOKEN})(\.?\s?)([{_LA}]{{1,2}})(,\s?|\s)([{_LA}]{{4}})(?![A-Za-z0-9])")
+_NUM_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
+_LETTER_FOR = {"0": "o", "1": "li", "5": "s", "8": "b", "6": "g"}
+
+
+def _month_word(tok: str) -> str | None:
+    """`tok` as a month name, with digits read for letters put back ("0CT" -> "oct",
+    "JU1" -> "jul"); None when no such reading is a month name. Needs two real letters."""
+    if sum(ch.isalpha() for ch in tok) < 2:
+        return None
+    options = [""]
+    for ch in tok.lower():
+        alts = _LETTER_FOR.get(ch, ch) if ch.isdigit() else ch
+        options = [o + a for o in options for a in alts]
+        if len(options) > 16:
+            return None
+    for o in options:
+        f = fold_text(o)
+        if f in MONTH_NAMES:
+            return o
+    return None
+
+
+def _repair_month_dates(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Length-preserving repair of month-name dates read with look-alikes, and the
+    spans whose day or year had to be repaired (those dates score lower). Needs at
+    least three real digits in the day and year together, two in the year."""
+    out = list(text)
+    slips: list[tuple[int, int]] = []
+    for rx, day_g, mon_g, year_g in ((_DMONY_SHAPED, 1, 3, 5), (_MONDY_SHAPED, 3, 1, 5)):
+        for m in rx.finditer(text):
+            day, mon, year = m.group(day_g), m.group(mon_g), m.group(year_g)
+            real = sum(ch.isdigit() for ch in day + year)
+            if real < 3 or sum(ch.isdigit() for ch in year) < 2:
+                continue
+            word = _month_word(mon)
+            if word is None:
+                continue
+            changed = False
+            for g, new in ((day_g, day.translate(_NUM_DIGIT)), (year_g, year.translate(_NUM_DIGIT)), (mon_g, word)):
+                old = m.group(g)
+                if new == old or (g == mon_g and new == old.lower()):
+                    continue
+                out[m.start(g):m.end(g)] = list(new)
+                changed = changed or g != mon_g
+            if changed:
+                slips.append((m.start(), m.end()))
+    return "".join(out), slips
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -229,6 +294,9 @@ ONLY_DATE_BONUS = 0.1
 AGREED_BONUS = 0.08
 #: confidence of the receipt's only date, labelled or followed by a time, when both engines read it alike
 AGREED_ONLY_CONF = 0.85
+#: a month-first date ("01/25/2018", no day-first reading) is never auto-approved: on
+#: day-first receipts it may be a misread day or month
+MDY_CAP = 0.79
 
 
 def _engines_agree(row: Row, h: DateHit) -> bool:
@@ -269,6 +337,8 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
                 score -= 0.3
             if h.style == "month_name":
                 score += 0.03
+            if h.style == "mdy":
+                score -= 0.1  # month first: unusual where dates are day-first, maybe a misread
             if _TIME_AFTER.match(text, h.end) or _WEEKDAY_TIME_AFTER.match(fold_text(text), h.end):
                 score += 0.1  # "03.12.2022 12:01", "14-01-2018 (SUN) 16:02": a transaction stamp
             if any(o is not h and (_RANGE_SEP.fullmatch(text[h.end:o.start]) or _RANGE_SEP.fullmatch(text[o.end:h.start]))
@@ -292,6 +362,8 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
         if only and (cued or stamp):
             # the receipt's one date, labelled or stamped with a time, read alike by both engines
             conf = max(conf, AGREED_ONLY_CONF)
+    if h.style == "mdy":
+        conf = min(conf, MDY_CAP)
     date_fv = FieldValue(name="purchase_date", raw=h.raw, value=h.date.isoformat(), confidence=round(min(conf, 0.97), 3),
                          evidence=row.span_evidence(h.start, h.end),
                          meta={"style": h.style, "cue": "yes" if cued else "no", "only_date": "yes" if only else "no",

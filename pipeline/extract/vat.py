@@ -129,7 +129,20 @@ _GST_LOOSE = re.compile(r"(?i)(?<![a-z])(?:gst|g5t|6st|gs)(?![a-z]{2})[^0-9\n]{0
 #: twelve characters that are digits or their look-alikes, at least nine real digits
 _GST_SLIPPED = re.compile(
     r"(?i)(?<![a-z0-9])(?:g\.?\s?s\.?\s?t\.?|[gbcu6e][s5$][t7i1]|gs)(?:id|reg|no)?(?![a-z]{4})[^0-9\n]{0,16}?"
-    r"((?:[\dOoIlSBZ] ?){11}[\dOoIlSBZ])(?![\d.,]\d|\d)")
+    r"((?:[\dOoIlSBZG] ?){11}[\dOoIlSBZG])(?![\d.,]\d|\d)")
+#: digits read in the words of a GST label ("6ST REG N0:", "GST RE6 NO", "6ST 1D NO"): put
+#: back as letters (length-preserving) before the label patterns look for the number
+_GST_LABEL_SLIPS = ((re.compile(r"(?i)(?<![a-z0-9])(n)0(?=\s?[.:#])"), r"\1O"),
+                    (re.compile(r"(?i)(?<![a-z0-9])(re)6(?![a-z0-9])"), r"\1G"),
+                    (re.compile(r"(?i)(?<![a-z0-9])1(d)(?![a-z0-9])"), r"I\1"))
+
+
+def _unslip_gst_label(text: str) -> str:
+    if not re.search(r"(?i)[gbcu6e][s5$][t7i1]|gs", text):
+        return text
+    for rx, sub in _GST_LABEL_SLIPS:
+        text = rx.sub(sub, text)
+    return text
 
 
 def find_vat_numbers(text: str, country: str | None = None) -> list[VatHit]:
@@ -243,13 +256,14 @@ def _find(text: str, country: str | None) -> list[VatHit]:
 
     # 2b. a Malaysian GST number after a "GST ..." label read with a slip ("GST LD:",
     #     "GST Reg Na:", "GS iD :"): twelve digits, possibly split by a space
-    for m in _GST_LOOSE.finditer(text):
+    gtext = _unslip_gst_label(text)
+    for m in _GST_LOOSE.finditer(gtext):
         s0, e0 = m.start(1), m.end(1)
         digits = _digits(m.group(1))
         if len(digits) == 12 and free(s0, e0):
             add(VatHit(digits, m.group(1).strip(), "MY", "gst", None, s0, e0, True))
 
-    for m in _GST_SLIPPED.finditer(text):
+    for m in _GST_SLIPPED.finditer(gtext):
         s0, e0 = m.start(1), m.end(1)
         raw = m.group(1)
         if sum(ch.isdigit() for ch in raw) < 9 or not free(s0, e0):

@@ -277,6 +277,21 @@ def _garbled_regnum(f: str, text: str) -> bool:
     return False
 
 
+#: a word shaped like a numeric date ("d/m/y", one separator twice) whose digits OCR
+#: read as letters ("OR/OT/I?" for 07/07/17): three or more digit-like characters
+_DATE_SHAPE = re.compile(r"(?<![A-Za-z0-9])[0-9A-Za-z?]{1,2}([/\-])[0-9A-Za-z?]{1,2}\1[0-9A-Za-z?]{2,4}(?![A-Za-z0-9])")
+
+
+def _garbled_date(text: str) -> bool:
+    """A date-shaped token with too few digits to be read as a date. It only decides
+    which lines (and words) the second engine re-reads; nothing is read from it."""
+    for m in _DATE_SHAPE.finditer(text):
+        tok = m.group(0)
+        if sum(c.isdigit() for c in tok) < 4 and sum(c in _DIGIT_LIKE for c in tok) >= 3:
+            return True
+    return False
+
+
 def _key_line_priority(line: Line, rel_y: float) -> float:
     """How much re-reading `line` may help the extraction (0 = not a key line)."""
     from pipeline.extract.text import fold_text
@@ -284,7 +299,7 @@ def _key_line_priority(line: Line, rel_y: float) -> float:
     text = line.text
     f = fold_text(text)
     kw = _KEY_WORDS.search(f)
-    date = _DATEISH.search(text)
+    date = _DATEISH.search(text) or _garbled_date(text)
     amount = _AMOUNTISH.search(text)
     if not (kw or date or re.search(r"(g5t|6st|reg)", f) or _garbled_regnum(f, text)):
         return 0.0
@@ -372,7 +387,8 @@ def _value_groups(line: Line) -> list[list[int]]:
     groups: list[list[int]] = []
     for i, w in enumerate(words):
         digits = sum(c.isdigit() for c in w.text)
-        if digits < 1 or (digits < 2 and len(w.text) < 3 and not re.search(r"[.,:/\-]", w.text)):
+        if (digits < 1 or (digits < 2 and len(w.text) < 3 and not re.search(r"[.,:/\-]", w.text))) \
+                and not _garbled_date(w.text):
             continue
         if groups and groups[-1][-1] == i - 1 and w.box.x0 - words[i - 1].box.x1 < 1.2 * h:
             groups[-1].append(i)
@@ -500,6 +516,85 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
     for k, (text2, score2) in line_results.items():
         if not _NON_LATIN.search(text2):
             out[k] = _vote_regnum_line(out[k], text2, score2)
+    return out
+
+
+#: re-read the first page's top lines (the seller's name and address) whole with the
+#: second engine, and take its reading when it is clearly the more confident one:
+#: tesseract garbles large, bold or stylised name fonts ("restaurawr sii" for
+#: "RESTAURANT SIN DU", "ROPULAR BOOK", "MR. D.I.Y. (M) SON BHD") that RapidOCR's
+#: recogniser reads. Key lines (amounts, dates, registration numbers) are left to
+#: `_reread_key_lines`.
+REREAD_HEADER_LINES = True
+#: lines whose centre is in this top part of the page, at most this many
+HEADER_REL_Y, MAX_HEADER_LINES = 0.30, 12
+#: the second reading replaces the line when at least this confident and this much
+#: more confident than the line's mean word confidence
+HEADER_MIN_SCORE, HEADER_MIN_GAIN = 0.90, 0.10
+#: word confidence given to a replaced line's words (not "agreed": one engine's reading)
+HEADER_WORD_CONF = 0.90
+
+
+def _header_candidates(lines: list[Line], h_img: int) -> list[int]:
+    out = []
+    for k, ln in enumerate(lines[:MAX_HEADER_LINES]):
+        if not ln.words or ln.box.cy / max(1.0, h_img) > HEADER_REL_Y:
+            continue
+        text = ln.text
+        if sum(c.isalpha() for c in text) < 4 or any(ord(c) > 127 and c.isalpha() for c in text):
+            continue
+        if _key_line_priority(ln, ln.box.cy / max(1.0, h_img)) > 0:
+            continue
+        out.append(k)
+    return out
+
+
+def _vote_header_line(line: Line, text2: str, score2: float) -> Line:
+    """The page line, or the second engine's whole-line reading when that is clearly
+    more confident (see HEADER_MIN_SCORE / HEADER_MIN_GAIN)."""
+    from pipeline.ocr.base import split_line_into_words
+
+    if not line.words or _NON_LATIN.search(text2):
+        return line
+    mean1 = sum(w.conf for w in line.words) / len(line.words)
+    if score2 < HEADER_MIN_SCORE or score2 < mean1 + HEADER_MIN_GAIN:
+        return line
+    norm2 = _normalise_second_reading(text2, line.text)
+    if sum(c.isalpha() for c in norm2) < 3 or norm2.replace(" ", "").upper() == line.text.replace(" ", "").upper():
+        return line
+    words = split_line_into_words(norm2, line.box, score2, "rapidocr")
+    if not words:
+        return line
+    return Line(words=tuple(w.model_copy(update={"conf": min(HEADER_WORD_CONF, score2)}) for w in words))
+
+
+def _reread_header_lines(image: np.ndarray, lines: list[Line], warnings: list[str]) -> list[Line]:
+    if not REREAD_HEADER_LINES or not lines:
+        return lines
+    h_img, w_img = image.shape[:2]
+    crops: list[np.ndarray] = []
+    jobs: list[int] = []
+    for k in _header_candidates(lines, h_img):
+        b = lines[k].box
+        hh = b.height
+        x0, x1 = int(max(0, b.x0 - 0.35 * hh)), int(min(w_img, b.x1 + 0.35 * hh))
+        y0, y1 = int(max(0, b.y0 - 0.2 * hh)), int(min(h_img, b.y1 + 0.2 * hh))
+        if y1 - y0 < 6 or x1 - x0 < 6:
+            continue
+        crops.append(image[y0:y1, x0:x1])
+        jobs.append(k)
+    if not crops:
+        return lines
+    try:
+        from pipeline.ocr.rapid import recognize_crops
+
+        results = recognize_crops(crops)
+    except ClaimcheckError as exc:
+        warnings.append(f"header lines not re-read ({exc.code})")
+        return lines
+    out = list(lines)
+    for k, (text2, score2) in zip(jobs, results, strict=True):
+        out[k] = _vote_header_line(out[k], text2, score2)
     return out
 
 
@@ -631,6 +726,8 @@ def read_document(file: FileInfo, *, languages: tuple[str, ...] = ("eng",), engi
         _remember_rotation(key, read.prep.rotation)
         if eng.name.startswith("tesseract"):
             read = _Read(_reread_key_lines(read.prep.image, read.lines, warnings), read.prep)
+            if rp.page_no == 1:
+                read = _Read(_reread_header_lines(read.prep.image, read.lines, warnings), read.prep)
         image_path = _keep_image(keep_images_dir, file, rp.page_no, read.prep.image)
         page = _page(read, rp.page_no, eng, image_path, rp.image.shape)
         if not page.lines:

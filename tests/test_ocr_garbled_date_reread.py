@@ -94,3 +94,10 @@ def test_header_re_read_reaches_the_name_match(monkeypatch) -> None:
     assert out[1] == lines[1] and out[0].text == "POPULAR BOOK CO"
     before, after = match(lines), match(out)
     assert after.name == "POPULAR BOOK CO" and after.score > before.score
+
+
+def test_header_line_already_read_confidently_is_not_cropped() -> None:
+    # no second reading can be HEADER_MIN_GAIN more confident than 0.95: the crop is skipped
+    sure = _line(["POPULAR", "BOOK", "CO"], conf=0.95, y=10)
+    unsure = _line(["ROPULAR", "BOOK", "CO"], conf=0.70, y=40)
+    assert ocr._header_candidates([sure, unsure], 600) == [1]

@@ -545,6 +545,8 @@ def _header_candidates(lines: list[Line], h_img: int) -> list[int]:
             continue
         if _key_line_priority(ln, ln.box.cy / max(1.0, h_img)) > 0:
             continue
+        if sum(w.conf for w in ln.words) / len(ln.words) + HEADER_MIN_GAIN > 1.0:
+            continue  # no second reading can be HEADER_MIN_GAIN more confident: not worth a crop
         out.append(k)
     return out
 

@@ -19,7 +19,9 @@ from pipeline.extract.text import fold_text, repair_numeric
 log = logging.getLogger(__name__)
 
 _AMOUNT_RE = re.compile(
-    r"(?:(?<=RM)|(?<=rm)|(?<=Rm)|(?<=KR)|(?<=kr)|(?<=Kr)|(?<=\$)|(?<=€)|(?<![\w.,/:\-]))"
+    r"(?:(?<=RM)|(?<=rm)|(?<=Rm)|(?<=KR)|(?<=kr)|(?<=Kr)|(?<=\$)|(?<=€)|(?<![\w.,/:\-])"
+    # an ISO code glued to the amount ("EUR1329,70", "DKK299,00"), as OCR joins them
+    r"|(?<=EUR)|(?<=Eur)|(?<=DKK)|(?<=NOK)|(?<=SEK)|(?<=RON)|(?<=LEI)|(?<=Lei)|(?<=MYR)|(?<=USD))"
     r"(-\s?)?"
     r"(\d{1,3}(?:(?P<ts>[ .,\u00a0'])\d{3})(?:(?P=ts)\d{3})*|\d+)"
     r"(?:(?P<ds>[.,])(?:(?<=\d[.,])\x20(?=\d\d(?![\d.,]))|(?<=\d[.,])\x20(?=-))?(\d{1,2}|-{1,2})(?!\d))?"
@@ -195,8 +197,10 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
         src = row
         if not amts and i + 1 < len(rows):
             nxt = rows[i + 1]
-            ncues = [c for c in find_cues(nxt.text) if c.label not in ("TAX",)]
-            if not ncues:
+            all_ncues = find_cues(nxt.text)
+            ncues = [c for c in all_ncues if c.label not in ("TAX",)]
+            tax_row = "%" in nxt.text and any(c.label == "TAX" for c in all_ncues)  # "ALV osuus 24% 257,36"
+            if not ncues and not tax_row:
                 amts = _masked_amounts(nxt.text)
                 src = nxt
                 base -= 0.1
@@ -368,7 +372,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
 # ------------------------------------------------------- arithmetic consistency
 
 _CHANGE_WORDS = ("change", "baki", "veksel", "byttepenge", "tilbake", "vaxel", "vaihtoraha", "rest", "retur")
-_TENDER_WORDS = ("cash", "kontant", "tender", "payment", "paid", "betalt", "card", "kort", "visa", "master",
+_TENDER_WORDS = ("cash", "kontant", "tender", "payment", "paid", "betalt", "card", "kort", "visa", "master", "bayaran",
                  "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex", "tunai", "received",
                  "kateinen", "numerar", "maksukortti", "eftpos", "nets", "bankkort", "accepted")
 _CARD_WORDS = ("card", "kort", "visa", "master", "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex",
@@ -419,7 +423,8 @@ def _row_amounts(row: Row) -> list[AmountHit]:
 
 
 _ROUNDED_TOTAL = re.compile(r"(?<![a-z])round(?:ing|ed)?(?![a-z])")
-_LOST_POINT = re.compile(r"(?<![\d.,])(\d{1,5}) {1,2}(\d{2})\s*$")
+#: "64 13" (the point read as a space) or "4759 .96" (a space before the point)
+_LOST_POINT = re.compile(r"(?<![\d.,\-])(\d{1,5})(?: {1,2}| [.,] ?)(\d{2})\s*$")
 
 
 def _rounded_total_cue(text: str, cues: tuple[Cue, ...]) -> Cue | None:

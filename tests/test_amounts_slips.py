@@ -1,0 +1,66 @@
+"""Totals read from synthetic receipt lines (tests/docbuild.py), by section below."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import extract_receipt
+from pipeline.extract.cues import find_cues
+from tests.docbuild import doc
+
+
+@pytest.mark.parametrize("text", ["| ALT DKK 10.597,00", "l alt kr. 1.490,00", "1 ALT 299,00", "! alt 5,00",
+                                  "|ALT DKK 10,00"])
+def test_i_alt_with_the_i_misread_is_a_strong_total_cue(text: str) -> None:
+    assert any(c.label == "TOTAL" and c.id == "strong" for c in find_cues(text)), find_cues(text)
+
+
+@pytest.mark.parametrize("text", ["Salt 1,00", "Kobalt 2,00", "12 alt", "Halt", "ALT 5,00"])
+def test_alt_in_other_words_is_no_total_cue(text: str) -> None:
+    assert not any(c.label == "TOTAL" for c in find_cues(text)), find_cues(text)
+
+
+def test_net_subtotal_is_not_the_total_when_the_i_alt_line_is_misread() -> None:
+    lines = ["Linser A/S FAKTURA", "Vare 1 8.999,00 8.999,00", "Subtotal ekskl. moms 7.199,20",
+             "Heraf moms 25% 1.799,80", "| ALT DKK 8.999,00", "Betalt med Dankort"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "8999.00"
+
+
+@pytest.mark.parametrize("line, value", [("TOTAL LEI 4759 .96", "4759.96"), ("TOTAL RM 64 13", "64.13"),
+                                         ("TOTAL 12 ,50", "12.50")])
+def test_total_with_a_space_at_the_decimal_point(line: str, value: str) -> None:
+    t = extract_receipt(doc(["MAGAZIN SRL", "ARTICOL 10.00", line])).total
+    assert t is not None and t.value == value
+
+
+def test_currency_code_glued_to_the_total() -> None:
+    lines = ["Kamerakauppa Oy", "Objektiivi 1209,90", "Suodin 49,90", "YHTEENSÄ EUR1259,80", "ALV osuus 24% 243,83"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "1259.80"
+
+
+def test_a_tax_row_is_not_the_value_of_an_unread_total_line() -> None:
+    lines = ["Kamerakauppa Oy", "Objektiivi 1209,90", "YHTEENSÄ EUR", "ALV osuus 24% 234,17"]
+    t = extract_receipt(doc(lines)).total
+    assert t is None or t.value != "234.17"
+
+
+# ---------------------------------------------------------------- Malay vocabulary (synthetic receipts)
+
+@pytest.mark.parametrize("lines, total", [
+    (["KEDAI RUNCIT A", "ROTI 3.50", "AIR 2.00", "JUMLAH KECIL 5.50", "CUKAI 0.33", "JUMLAH BESAR 5.83",
+      "TUNAI 10.00", "BAKI 4.17"], "5.83"),
+    (["KEDAI B", "ITEM 12.00", "JUMLAH 12.00", "TUNAI 20.00", "BAKI 8.00"], "12.00"),
+    (["KEDAI C", "ITEM 7.90", "Jumlah Perlu Dibayar RM 7.90", "Bayaran Tunai 10.00"], "7.90"),
+])
+def test_malay_total_labels(lines: list[str], total: str) -> None:
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == total and t.meta.get("cue")
+
+
+@pytest.mark.parametrize("text, label", [("Jumlah Kecil 5.50", "SUBTOTAL"), ("Cukai 6% 0.33", "TAX"),
+                                         ("Jumlah Dibayar 50.00", "PAYMENT"), ("Diskaun 1.00", "PAYMENT")])
+def test_malay_non_total_sums_are_not_total_cues(text: str, label: str) -> None:
+    cues = find_cues(text)
+    assert any(c.label == label for c in cues) and not any(c.label == "TOTAL" for c in cues), cues

@@ -64,3 +64,29 @@ def test_malay_total_labels(lines: list[str], total: str) -> None:
 def test_malay_non_total_sums_are_not_total_cues(text: str, label: str) -> None:
     cues = find_cues(text)
     assert any(c.label == label for c in cues) and not any(c.label == "TOTAL" for c in cues), cues
+
+
+# ---------------------------------------------------------------- payment contradicting the total (synthetic)
+
+def _agreed(text: str) -> tuple[str, float, str]:
+    return (text, 0.99, "tesseract+rapidocr")
+
+
+def test_cleanly_read_total_contradicted_by_the_card_is_kept_with_a_low_confidence() -> None:
+    lines = ["Fotobutik ApS", "Objektiv 4.298,00", "Filter 299,00", _agreed("I ALT kr. 4.597,00"),
+             "Heraf moms 25% 919,40", "Dankort 3.587,00"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "4597.00" and t.confidence < 0.6
+    assert t.meta["contradicted_by"] == "card" and t.meta["payment_amount"] == "3587.00"
+
+
+def test_card_a_few_cents_off_a_cleanly_read_total_keeps_it_below_the_accept_threshold() -> None:
+    lines = ["MAGAZIN SRL", "ARTICOL 15499.99", _agreed("TOTAL LEI 15749.94"), "CARD 15749.98"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "15749.94" and t.confidence < 0.8 and "engines_agree" not in t.meta
+
+
+def test_poorly_read_total_is_still_repaired_from_the_card() -> None:
+    lines = ["Fotobutik ApS", "Objektiv 3.587,00", ("I ALT kr. 4.587,00", 0.6), "Dankort 3.587,00"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "3587.00" and t.meta.get("repaired_from") == "4587.00"

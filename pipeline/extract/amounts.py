@@ -239,11 +239,13 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
         meta = {"cue": cue_text}
         value, raw, ev = h.value, h.raw, row.span_evidence(h.start, h.end)
         fix = None
-        if not support and score >= 0.75:
+        contra = _payment_contradiction(h.value, facts) if not support else None
+        clean = contra is not None and _read_cleanly(row, h)
+        if not support and score >= 0.75 and not clean:
             # the labelled amount is confirmed by nothing: when the payment lines give a
             # value one or two OCR slips away from it ("85.59" for 65.55), take theirs
             fix = _repair_from_facts(h.value, facts) or _repair_from_rounding(h.value, h.raw, i, cands, facts)
-        if not support and fix is None:
+        if not support and fix is None and not clean:
             fix = _rounded_after_net_tax(h.value, i, rows, facts) or _sum_and_paid(h.value, facts)
         if fix is not None:
             value, kind, frow = fix
@@ -253,7 +255,15 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             raw = format_amount(value)
             conf = min(conf, 0.75)
         conf = _confidence(conf, support, score)
-        if not support and fix is None and score >= 1.0 and _amount_agreed(row, h) and \
+        if contra is not None and fix is None:
+            # the payment line pays a different amount, one or two characters from the
+            # printed total, which was read cleanly: the print is what it says, but one of
+            # the two lines was changed (a digit copied over the total) or misprinted.
+            # The printed total is kept, never auto-approved
+            conf = min(conf, CONTRADICTED_TOTAL_CONF)
+            meta["contradicted_by"] = contra[1]
+            meta["payment_amount"] = format_amount(contra[0])
+        elif not support and fix is None and score >= 1.0 and _amount_agreed(row, h) and \
                 not any(c[0] >= 0.75 and c[1] != i and c[2].value != h.value for c in cands):
             # a strong total label, the amount read alike by both engines and no other
             # labelled amount on the receipt: an independent second reading
@@ -670,6 +680,37 @@ def _repair_from_facts(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row
         return None
     v, (kind, r) = next(iter(found.items()))
     return v, kind, r
+
+
+#: confidence of a cleanly read total that the payment line contradicts
+CONTRADICTED_TOTAL_CONF = 0.5
+#: OCR confidence of the total's characters above which one engine's reading counts as clean
+CLEAN_READ_CONF = 0.97
+
+
+def _payment_contradiction(value: Decimal, facts: _Facts) -> tuple[Decimal, str] | None:
+    """A card payment (or cash - change, off by 0.10 or more: cash is rounded) one or two
+    characters from the total but not equal to it, when exactly one such amount exists
+    and nothing on the payment lines pays the total itself."""
+    if any(v == value for v, _ in facts.card) or any(v == value for v, _ in facts.cash_change):
+        return None
+    found: dict[Decimal, str] = {}
+    for kind, items in (("card", facts.card), ("cash-change", facts.cash_change)):
+        for v, _ in items:
+            if v in found or (kind == "cash-change" and abs(v - value) < Decimal("0.10")):
+                continue
+            if _slips(v, value) <= 2:
+                found[v] = kind
+    if len(found) != 1:
+        return None
+    v, kind = next(iter(found.items()))
+    return v, kind
+
+
+def _read_cleanly(row: Row, h: AmountHit) -> bool:
+    """The amount's characters were read alike by both engines, or by one with a high
+    confidence: an OCR slip is unlikely."""
+    return _amount_agreed(row, h) or row.conf_of_span(h.start, h.end) >= CLEAN_READ_CONF
 
 
 def _repair_from_rounding(value: Decimal, raw: str, row_idx: int, cands: list[tuple[float, int, AmountHit, Row, str]],

@@ -90,3 +90,19 @@ def test_poorly_read_total_is_still_repaired_from_the_card() -> None:
     lines = ["Fotobutik ApS", "Objektiv 3.587,00", ("I ALT kr. 4.587,00", 0.6), "Dankort 3.587,00"]
     t = extract_receipt(doc(lines)).total
     assert t is not None and t.value == "3587.00" and t.meta.get("repaired_from") == "4587.00"
+
+
+# ---------------------------------------------------------------- credit notes (synthetic)
+
+def test_credit_note_total_is_negative() -> None:
+    lines = ["BAKERY SDN BHD", "TAX INVOICE / ADJUSTMENT NOTE", "BREAD 2.43 -1 -2.43",
+             "Total supplies (excl. GST): -2.29", "GST: -0.14", "Total Payable: -2.43"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "-2.43" and t.confidence < 0.8
+
+
+def test_a_lone_negative_total_line_is_not_taken_as_negative() -> None:
+    # one dash misread before the amount on an ordinary receipt: no other sum is negative
+    lines = ["KEDAI A", "ITEM 5.00", "Subtotal 5.00", "Total Payable: -5.00", "CASH 10.00", "CHANGE 5.00"]
+    t = extract_receipt(doc(lines)).total
+    assert t is None or t.value != "-5.00"

@@ -170,6 +170,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
 
     cands: list[tuple[float, int, AmountHit, Row, str]] = []
     unread_strong: list[int] = []  # rows with a strong total label whose (positive) amount was not read
+    credit_note = _negative_sums(rows) >= 2
     for i, row in enumerate(rows):
         cues = find_cues(row.text)
         tcues = [c for c in cues if c.label == "TOTAL"]
@@ -204,7 +205,12 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
                 amts = _masked_amounts(nxt.text)
                 src = nxt
                 base -= 0.1
+        neg = [a for a in amts if a.value < 0 and a.has_decimals]
         amts = [a for a in amts if a.value > 0]
+        if not amts and neg and base >= 1.0 and credit_note:
+            # a credit / adjustment note: its total is negative like its other sums
+            amts = [neg[-1]]
+            base -= 0.2
         if not any(a.has_decimals for a in amts) and src is row:
             lost = _lost_decimal_point(row.text, cue.end)
             if lost is not None:
@@ -686,6 +692,23 @@ def _repair_from_facts(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row
 CONTRADICTED_TOTAL_CONF = 0.5
 #: OCR confidence of the total's characters above which one engine's reading counts as clean
 CLEAN_READ_CONF = 0.97
+
+
+def _negative_sums(rows: list[Row]) -> int:
+    """Rows with a total, subtotal or tax label whose last amount is negative (a credit
+    or adjustment note prints every sum negative: "Total (excl. GST): -13.87",
+    "GST: -0.84", "Total Payable: -1.73"). Payment rows (discounts) are not counted."""
+    from pipeline.extract.cues import find_cues
+
+    n = 0
+    for row in rows:
+        labels = {c.label for c in find_cues(row.text)}
+        if "PAYMENT" in labels or not labels & {"TOTAL", "SUBTOTAL", "TAX"}:
+            continue
+        amts = [h for h in _masked_amounts(row.text) if h.has_decimals]
+        if amts and amts[-1].value < 0:
+            n += 1
+    return n
 
 
 def _payment_contradiction(value: Decimal, facts: _Facts) -> tuple[Decimal, str] | None:

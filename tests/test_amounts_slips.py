@@ -106,3 +106,40 @@ def test_a_lone_negative_total_line_is_not_taken_as_negative() -> None:
     lines = ["KEDAI A", "ITEM 5.00", "Subtotal 5.00", "Total Payable: -5.00", "CASH 10.00", "CHANGE 5.00"]
     t = extract_receipt(doc(lines)).total
     assert t is None or t.value != "-5.00"
+
+
+# ---------------------------------------------------------------- confirmations (synthetic)
+
+def test_net_plus_the_vat_it_includes_confirms_the_total() -> None:
+    lines = ["Fotosenter AS INVOICE", "Sony body 1 34,999.00 34,999.00", "Hoya filter 1 499.00 499.00",
+             "Subtotal excl. VAT 28,398.40", "incl. VAT 25% 7,099.60", "TOTAL kr. 35,498.00", "Paid by invoice"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "35498.00" and "net+tax" in t.meta.get("support", "") and t.confidence >= 0.8
+    # a VAT that is not the printed rate of the net confirms nothing
+    bad = [*lines[:4], "incl. VAT 25% 7,000.00", *lines[5:]]
+    t = extract_receipt(doc(bad)).total
+    assert t is not None and "net+tax" not in t.meta.get("support", "")
+
+
+def test_total_tax_row_is_an_added_tax() -> None:
+    lines = ["MAGAZIN SRL FACTURA", "Articol 1 6199.99 6199.99", "Subtotal fara TVA 5210.08", "TOTAL TVA 19% 989.91",
+             "TOTAL 6199.99"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "6199.99" and "net+tax" in t.meta.get("support", "")
+
+
+def _pdf(lines: list[str]):  # noqa: ANN202 - a DocumentText whose page is a PDF text layer
+    d = doc(lines, conf=1.0, engine="pdfplumber", name="receipt.pdf")
+    return d.model_copy(update={"pages": tuple(p.model_copy(update={"source": "pdf-text"}) for p in d.pages)})
+
+
+def test_strong_total_from_a_pdf_text_layer_is_trusted() -> None:
+    lines = ["Webshop ApS FAKTURA", "Kamera 1 4.999,00 4.999,00", "Total inkl. moms 4.999,00"]
+    t = extract_receipt(_pdf(lines)).total
+    assert t is not None and t.value == "4999.00" and t.confidence >= 0.8 and t.meta.get("text_layer") == "yes"
+    # the same lines read by one OCR engine stay unconfirmed
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.confidence < 0.8
+    # another labelled amount on the page: not settled by the text layer either
+    t = extract_receipt(_pdf([*lines, "Amount due 4.899,00"])).total
+    assert t is not None and t.confidence < 0.8

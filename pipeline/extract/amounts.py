@@ -269,12 +269,13 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             conf = min(conf, CONTRADICTED_TOTAL_CONF)
             meta["contradicted_by"] = contra[1]
             meta["payment_amount"] = format_amount(contra[0])
-        elif not support and fix is None and score >= 1.0 and _amount_agreed(row, h) and \
+        elif not support and fix is None and score >= 1.0 and (_amount_agreed(row, h) or _text_layer(row)) and \
                 not any(c[0] >= 0.75 and c[1] != i and c[2].value != h.value for c in cands):
-            # a strong total label, the amount read alike by both engines and no other
-            # labelled amount on the receipt: an independent second reading
+            # a strong total label, the amount read alike by both engines (or taken from a
+            # PDF's text layer, not read at all) and no other labelled amount on the
+            # receipt: an independent second reading
             conf = max(conf, AGREED_TOTAL_CONF)
-            meta["engines_agree"] = "yes"
+            meta["text_layer" if _text_layer(row) else "engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
         if set(support) == {"repeated"} and not _repeated_under_another_label(h.value, i, row, cands):
@@ -575,8 +576,10 @@ _TAX_INCLUDED = ("incl", "inkl", "inclusive", "included", "includes", "udgor", "
                  "varav", "din care", "josta", "of which")
 #: a label of the amount before tax ("Total excl. GST", "Netto")
 _NET_WORDS = ("excl", "exkl", "ekskl", "exclusive", "excluding", "netto", "fara tva", "before tax", "before gst",
-              "before vat", "fara tva")
+              "before vat", "veroton", "uden moms", "utan moms", "uten mva", "without vat", "without gst")
 _TAX_WORDS = ("gst", "vat", "tax", "moms", "mva", "tva", "alv", "sst")
+#: "Total GST", "TOTAL TVA 19%", "Total moms": the tax sum, not a total
+_TOTAL_TAX = re.compile(r"(?<![a-z])total (?:gst|tax|vat|tva|moms|mva|alv|sst)(?![a-z])")
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 
@@ -589,6 +592,8 @@ def _net_plus_tax(rows: list[Row]) -> list[tuple[Decimal, Row]]:
     from pipeline.extract.cues import find_cues
 
     nets: list[tuple[int, Decimal, Row]] = []
+    explicit_nets: list[tuple[int, Decimal, Row]] = []  # labelled excl. tax, not a plain subtotal
+    share_of: list[tuple[int, Decimal, Decimal]] = []  # "of which VAT 25%": (row, tax, rate)
     taxes: list[tuple[int, Decimal]] = []
     summary: list[tuple[Decimal, Row]] = []
     for k, row in enumerate(rows):
@@ -616,16 +621,30 @@ def _net_plus_tax(rows: list[Row]) -> list[tuple[Decimal, Row]]:
         has_tax = any(re.search(rf"(?<![a-z]){w}(?![a-z])", folded) for w in _TAX_WORDS)
         included = any(w in folded for w in _TAX_INCLUDED)
         sub = any(c.label == "SUBTOTAL" and c.id == "subtotal" for c in cues)
-        if (sub and not has_tax) or (any(w in folded for w in _NET_WORDS) and not included):
+        is_net = any(w in folded for w in _NET_WORDS) and not included
+        if (sub and not has_tax) or is_net:
             if last > 0:
                 nets.append((k, last, row))
+                if is_net:
+                    explicit_nets.append((k, last, row))
         elif not included and last >= 0 and ((has_tax and "TOTAL" not in labels)
-                                              or "total gst" in folded or "total tax" in folded):
+                                              or _TOTAL_TAX.search(folded)):
             taxes.append((k, last))
+        elif included and has_tax and pm and last > 0 and "TOTAL" not in labels:
+            try:
+                share_of.append((k, last, Decimal(pm.group(1).replace(",", ".")) / 100))
+            except InvalidOperation:
+                pass
     out: list[tuple[Decimal, Row]] = []
     for k, net, row in nets:
         for j, tax in taxes:
             if j > k and Decimal(0) < tax < net:
+                out.append((net + tax, row))
+    # "Subtotal excl. VAT 28,717.60 / incl. VAT 25% 7,179.40": the VAT the total includes is
+    # the printed rate of the net amount above it, and net + VAT is the total
+    for k, net, row in explicit_nets:
+        for j, tax, rate in share_of:
+            if j > k and Decimal(0) < tax < net and abs(net * rate - tax) <= Decimal("0.011"):
                 out.append((net + tax, row))
     out += summary
     if len(summary) >= 2:
@@ -733,7 +752,7 @@ def _payment_contradiction(value: Decimal, facts: _Facts) -> tuple[Decimal, str]
 def _read_cleanly(row: Row, h: AmountHit) -> bool:
     """The amount's characters were read alike by both engines, or by one with a high
     confidence: an OCR slip is unlikely."""
-    return _amount_agreed(row, h) or row.conf_of_span(h.start, h.end) >= CLEAN_READ_CONF
+    return _amount_agreed(row, h) or _text_layer(row) or row.conf_of_span(h.start, h.end) >= CLEAN_READ_CONF
 
 
 def _repair_from_rounding(value: Decimal, raw: str, row_idx: int, cands: list[tuple[float, int, AmountHit, Row, str]],
@@ -800,6 +819,11 @@ def _sum_and_paid(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | N
 
 #: confidence of an unconfirmed total under a strong label that both engines read alike
 AGREED_TOTAL_CONF = 0.82
+
+
+def _text_layer(row: Row) -> bool:
+    """The row comes from a PDF's text layer: its characters are exact, not OCR readings."""
+    return getattr(getattr(row, "page", None), "source", None) == "pdf-text"
 
 
 def _amount_agreed(row: Row, h: AmountHit) -> bool:

@@ -143,3 +143,10 @@ def test_strong_total_from_a_pdf_text_layer_is_trusted() -> None:
     # another labelled amount on the page: not settled by the text layer either
     t = extract_receipt(_pdf([*lines, "Amount due 4.899,00"])).total
     assert t is not None and t.confidence < 0.8
+
+
+def test_a_second_reading_that_missed_the_payment_line_does_not_lift_a_contradicted_total() -> None:
+    lines = ["Fotobutik ApS", "Objektiv 4.298,00", "Filter 299,00", _agreed("I ALT kr. 4.597,00"), "Dankort 3.587,00"]
+    second = doc(["Fotobutik ApS", "Objektiv 4.298,00", "Filter 299,00", "I ALT kr. 4.597,00"], engine="rapidocr")
+    t = extract_receipt(doc(lines), extra_docs=[second], reread=False).total
+    assert t is not None and t.value == "4597.00" and t.confidence < 0.6 and t.meta["contradicted_by"] == "card"

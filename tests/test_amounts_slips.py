@@ -150,3 +150,21 @@ def test_a_second_reading_that_missed_the_payment_line_does_not_lift_a_contradic
     second = doc(["Fotobutik ApS", "Objektiv 4.298,00", "Filter 299,00", "I ALT kr. 4.597,00"], engine="rapidocr")
     t = extract_receipt(doc(lines), extra_docs=[second], reread=False).total
     assert t is not None and t.value == "4597.00" and t.confidence < 0.6 and t.meta["contradicted_by"] == "card"
+
+
+def test_a_strong_total_label_on_a_net_row_is_no_total() -> None:
+    lines = ["KEDAI HARDWARE", "PUNCH SET 100.88", "TOTAL SALES(EXCLUDING GST) : 95.17", "TOTAL GST : 5.71",
+             "ROUNDING : 0.02", "TOTAL SALES(INCLUSIVE OF GST) :", "CASH : 101.00"]
+    t = extract_receipt(doc(lines)).total
+    assert t is None or t.value not in ("95.17", "95.15", "95.19")
+
+
+def test_a_bare_total_before_rounding_and_cash_is_the_printed_total() -> None:
+    lines = ["STATIONERY SDN BHD", "PEN RM1.30", "GST 6% RM0.08", "TOTAL RM1.38", "ROUNDING RM0.02", "CASH RM1.40"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "1.38"
+    # under a pre-rounding label the adjusted amount is the total (its line went unread)
+    pre = ["KEDAI MAKAN", "NASI RM 60.50", "Service Chrg (Incl GST 6%) RM 3.63", "Total Sales (Incl GST 6%) RM 64.13",
+           "Rounding Adjustment RM 0.02", "CASH RM 100.00"]
+    t = extract_receipt(doc(pre)).total
+    assert t is not None and t.value == "64.15" and t.confidence < 0.8

@@ -184,6 +184,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             continue
         if any(c.label == "PAYMENT" for c in cues):
             continue
+        if _is_net_row(row.text[tcues[0].start:]):
+            continue  # "Total Sales (Excluding GST): 95.17": the amount before tax, whatever the label
         cue = tcues[0]
         base = 1.0 if any(c.id == "strong" for c in tcues) else 0.9
         ftext = cue.text.lower()
@@ -252,7 +254,10 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             # value one or two OCR slips away from it ("85.59" for 65.55), take theirs
             fix = _repair_from_facts(h.value, facts) or _repair_from_rounding(h.value, h.raw, i, cands, facts)
         if not support and fix is None and not clean:
-            fix = _rounded_after_net_tax(h.value, i, rows, facts) or _sum_and_paid(h.value, facts)
+            # (not under a bare "TOTAL": "TOTAL RM1.38 / ROUNDING RM0.02 / CASH RM1.40" prints
+            # the total itself; the cash paid is what was rounded)
+            bare = not any(c.label == "TOTAL" and c.id == "strong" for c in find_cues(rows[i].text))
+            fix = (None if bare else _rounded_after_net_tax(h.value, i, rows, facts)) or _sum_and_paid(h.value, facts)
         if fix is not None:
             value, kind, frow = fix
             meta["repaired_from"] = format_amount(h.value)

@@ -168,3 +168,11 @@ def test_a_bare_total_before_rounding_and_cash_is_the_printed_total() -> None:
            "Rounding Adjustment RM 0.02", "CASH RM 100.00"]
     t = extract_receipt(doc(pre)).total
     assert t is not None and t.value == "64.15" and t.confidence < 0.8
+
+
+def test_cash_minus_change_beats_a_tax_summary_row_when_the_total_line_is_unread() -> None:
+    lines = ["KEDAI HARDWARE", "PUNCH SET 100.88", "TOTAL SALES(EXCLUDING GST) : 95.17", "TOTAL GST : 5.71",
+             "100.90", "TOTAL SALES(INCLUSIVE OF GST) :", "CASH : 101.00", "CHANGE : 0.10", "GST SUMMARY",
+             "TOTAL : 95.17 5.71"]
+    t = extract_receipt(doc(lines)).total
+    assert t is not None and t.value == "100.90" and t.meta.get("support") == "cash-change" and t.confidence < 0.8

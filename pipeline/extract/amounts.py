@@ -296,7 +296,10 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             meta["support"] = ",".join(sorted(set(support)))
         total_fv = FieldValue(name="total", raw=raw, value=format_amount(value), confidence=round(conf, 3),
                               evidence=ev, meta=meta)
-    if total_fv is None and (facts.card or facts.cash_change or (facts.tender and not facts.change_rows)):
+    # only weakly labelled amounts ("TOTAL : 95.17 5.71", a tax summary): a payment-derived
+    # total below is preferred to them
+    weak = total_fv is not None and cands[-1][0] < 0.75 and not total_fv.meta.get("support")
+    if (total_fv is None or weak) and (facts.card or facts.cash_change or (facts.tender and not facts.change_rows)):
         # no labelled amount: a card payment is the total; so is cash - change when the
         # difference is itself printed (on an unlabelled or misread total line)
         printed: dict[Decimal, Row] = {}
@@ -314,7 +317,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             if len(cc) == 1:
                 v, r = next(iter(cc.items()))
                 pick = (v, printed[v], 0.5, "cash-change")
-        if pick is None and not facts.change_rows:
+        if pick is None and not facts.change_rows and total_fv is None:
             # one amount tendered and no change given: the exact amount was paid
             paid = {v for v, _ in facts.tender}
             if len(paid) == 1:
@@ -322,7 +325,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
                 r = next(r for x, r in facts.tender if x == v)
                 items = _items_sum_to(v, rows, r)
                 pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
-        if pick is not None:
+        if pick is not None and (total_fv is None or Decimal(total_fv.value) != pick[0]):
             v, r, c, kind = pick
             total_fv = FieldValue(name="total", raw=format_amount(v), value=format_amount(v),
                                   confidence=round(c * ocr_factor(r.conf), 3), evidence=r.evidence(),

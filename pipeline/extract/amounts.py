@@ -306,27 +306,27 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
         for row in rows:
             for h in _row_amounts(row):
                 printed.setdefault(h.value, row)
-        pick: tuple[Decimal, Row, float, str] | None = None
+        pay_pick: tuple[Decimal, Row, float, str] | None = None
         cards = {v for v, _ in facts.card}
         if len(cards) == 1:
             v = cards.pop()
             r = next(r for x, r in facts.card if x == v)
-            pick = (v, r, 0.45, "card")
-        if pick is None:
+            pay_pick = (v, r, 0.45, "card")
+        if pay_pick is None:
             cc = {v: r for v, r in facts.cash_change if v in printed}
             if len(cc) == 1:
                 v, r = next(iter(cc.items()))
-                pick = (v, printed[v], 0.5, "cash-change")
-        if pick is None and not facts.change_rows and total_fv is None:
+                pay_pick = (v, printed[v], 0.5, "cash-change")
+        if pay_pick is None and not facts.change_rows and total_fv is None:
             # one amount tendered and no change given: the exact amount was paid
             paid = {v for v, _ in facts.tender}
             if len(paid) == 1:
                 v = paid.pop()
                 r = next(r for x, r in facts.tender if x == v)
                 items = _items_sum_to(v, rows, r)
-                pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
-        if pick is not None and (total_fv is None or Decimal(total_fv.value) != pick[0]):
-            v, r, c, kind = pick
+                pay_pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
+        if pay_pick is not None and (total_fv is None or Decimal(total_fv.value) != pay_pick[0]):
+            v, r, c, kind = pay_pick
             total_fv = FieldValue(name="total", raw=format_amount(v), value=format_amount(v),
                                   confidence=round(c * ocr_factor(r.conf), 3), evidence=r.evidence(),
                                   meta={"cue": "", "support": kind})

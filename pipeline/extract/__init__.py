@@ -61,8 +61,16 @@ def _best_of(primary: FieldValue | None, others: list[FieldValue | None]) -> Fie
         # a value derived against the printed one (a payment-line repair) keeps its cap:
         # both engines reading the same lines does not make the printed one wrong
         c = min(c, best.confidence)
+    contra = next((f for f in members if "contradicted_by" in f.meta), None)
+    extra: dict[str, str] = {}
+    if contra is not None:
+        # one reading saw a payment line contradicting this value: a reading that missed
+        # that line does not lift it
+        c = min(c, contra.confidence)
+        extra = {k: contra.meta[k] for k in ("contradicted_by", "payment_amount") if k in contra.meta}
     return best.model_copy(update={"confidence": round(clamp01(c), 3),
-                                   "meta": {**best.meta, "readings_agree": f"{len(members)}/{len(readings)}"}})
+                                   "meta": {**best.meta, **extra,
+                                            "readings_agree": f"{len(members)}/{len(readings)}"}})
 
 
 #: confidence cap of a receipt number the readings disagree on

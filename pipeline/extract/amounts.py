@@ -19,7 +19,9 @@ from pipeline.extract.text import fold_text, repair_numeric
 log = logging.getLogger(__name__)
 
 _AMOUNT_RE = re.compile(
-    r"(?:(?<=RM)|(?<=rm)|(?<=Rm)|(?<=KR)|(?<=kr)|(?<=Kr)|(?<=\$)|(?<=€)|(?<![\w.,/:\-]))"
+    r"(?:(?<=RM)|(?<=rm)|(?<=Rm)|(?<=KR)|(?<=kr)|(?<=Kr)|(?<=\$)|(?<=€)|(?<![\w.,/:\-])"
+    # an ISO code glued to the amount ("EUR1329,70", "DKK299,00"), as OCR joins them
+    r"|(?<=EUR)|(?<=Eur)|(?<=DKK)|(?<=NOK)|(?<=SEK)|(?<=RON)|(?<=LEI)|(?<=Lei)|(?<=MYR)|(?<=USD))"
     r"(-\s?)?"
     r"(\d{1,3}(?:(?P<ts>[ .,\u00a0'])\d{3})(?:(?P=ts)\d{3})*|\d+)"
     r"(?:(?P<ds>[.,])(?:(?<=\d[.,])\x20(?=\d\d(?![\d.,]))|(?<=\d[.,])\x20(?=-))?(\d{1,2}|-{1,2})(?!\d))?"
@@ -168,6 +170,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
 
     cands: list[tuple[float, int, AmountHit, Row, str]] = []
     unread_strong: list[int] = []  # rows with a strong total label whose (positive) amount was not read
+    credit_note = _negative_sums(rows) >= 2
     for i, row in enumerate(rows):
         cues = find_cues(row.text)
         tcues = [c for c in cues if c.label == "TOTAL"]
@@ -181,6 +184,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             continue
         if any(c.label == "PAYMENT" for c in cues):
             continue
+        if _is_net_row(row.text[tcues[0].start:]):
+            continue  # "Total Sales (Excluding GST): 95.17": the amount before tax, whatever the label
         cue = tcues[0]
         base = 1.0 if any(c.id == "strong" for c in tcues) else 0.9
         ftext = cue.text.lower()
@@ -195,12 +200,19 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
         src = row
         if not amts and i + 1 < len(rows):
             nxt = rows[i + 1]
-            ncues = [c for c in find_cues(nxt.text) if c.label not in ("TAX",)]
-            if not ncues:
+            all_ncues = find_cues(nxt.text)
+            ncues = [c for c in all_ncues if c.label not in ("TAX",)]
+            tax_row = "%" in nxt.text and any(c.label == "TAX" for c in all_ncues)  # "ALV osuus 24% 257,36"
+            if not ncues and not tax_row:
                 amts = _masked_amounts(nxt.text)
                 src = nxt
                 base -= 0.1
+        neg = [a for a in amts if a.value < 0 and a.has_decimals]
         amts = [a for a in amts if a.value > 0]
+        if not amts and neg and base >= 1.0 and credit_note:
+            # a credit / adjustment note: its total is negative like its other sums
+            amts = [neg[-1]]
+            base -= 0.2
         if not any(a.has_decimals for a in amts) and src is row:
             lost = _lost_decimal_point(row.text, cue.end)
             if lost is not None:
@@ -235,12 +247,17 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
         meta = {"cue": cue_text}
         value, raw, ev = h.value, h.raw, row.span_evidence(h.start, h.end)
         fix = None
-        if not support and score >= 0.75:
+        contra = _payment_contradiction(h.value, facts) if not support else None
+        clean = contra is not None and _read_cleanly(row, h)
+        if not support and score >= 0.75 and not clean:
             # the labelled amount is confirmed by nothing: when the payment lines give a
             # value one or two OCR slips away from it ("85.59" for 65.55), take theirs
             fix = _repair_from_facts(h.value, facts) or _repair_from_rounding(h.value, h.raw, i, cands, facts)
-        if not support and fix is None:
-            fix = _rounded_after_net_tax(h.value, i, rows, facts) or _sum_and_paid(h.value, facts)
+        if not support and fix is None and not clean:
+            # (not under a bare "TOTAL": "TOTAL RM1.38 / ROUNDING RM0.02 / CASH RM1.40" prints
+            # the total itself; the cash paid is what was rounded)
+            bare = not any(c.label == "TOTAL" and c.id == "strong" for c in find_cues(rows[i].text))
+            fix = (None if bare else _rounded_after_net_tax(h.value, i, rows, facts)) or _sum_and_paid(h.value, facts)
         if fix is not None:
             value, kind, frow = fix
             meta["repaired_from"] = format_amount(h.value)
@@ -249,12 +266,21 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             raw = format_amount(value)
             conf = min(conf, 0.75)
         conf = _confidence(conf, support, score)
-        if not support and fix is None and score >= 1.0 and _amount_agreed(row, h) and \
+        if contra is not None and fix is None:
+            # the payment line pays a different amount, one or two characters from the
+            # printed total, which was read cleanly: the print is what it says, but one of
+            # the two lines was changed (a digit copied over the total) or misprinted.
+            # The printed total is kept, never auto-approved
+            conf = min(conf, CONTRADICTED_TOTAL_CONF)
+            meta["contradicted_by"] = contra[1]
+            meta["payment_amount"] = format_amount(contra[0])
+        elif not support and fix is None and score >= 1.0 and (_amount_agreed(row, h) or _text_layer(row)) and \
                 not any(c[0] >= 0.75 and c[1] != i and c[2].value != h.value for c in cands):
-            # a strong total label, the amount read alike by both engines and no other
-            # labelled amount on the receipt: an independent second reading
+            # a strong total label, the amount read alike by both engines (or taken from a
+            # PDF's text layer, not read at all) and no other labelled amount on the
+            # receipt: an independent second reading
             conf = max(conf, AGREED_TOTAL_CONF)
-            meta["engines_agree"] = "yes"
+            meta["text_layer" if _text_layer(row) else "engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
         if set(support) == {"repeated"} and not _repeated_under_another_label(h.value, i, row, cands):
@@ -270,34 +296,37 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             meta["support"] = ",".join(sorted(set(support)))
         total_fv = FieldValue(name="total", raw=raw, value=format_amount(value), confidence=round(conf, 3),
                               evidence=ev, meta=meta)
-    if total_fv is None and (facts.card or facts.cash_change or (facts.tender and not facts.change_rows)):
+    # only weakly labelled amounts ("TOTAL : 95.17 5.71", a tax summary): a payment-derived
+    # total below is preferred to them
+    weak = total_fv is not None and cands[-1][0] < 0.75 and not total_fv.meta.get("support")
+    if (total_fv is None or weak) and (facts.card or facts.cash_change or (facts.tender and not facts.change_rows)):
         # no labelled amount: a card payment is the total; so is cash - change when the
         # difference is itself printed (on an unlabelled or misread total line)
         printed: dict[Decimal, Row] = {}
         for row in rows:
             for h in _row_amounts(row):
                 printed.setdefault(h.value, row)
-        pick: tuple[Decimal, Row, float, str] | None = None
+        pay_pick: tuple[Decimal, Row, float, str] | None = None
         cards = {v for v, _ in facts.card}
         if len(cards) == 1:
             v = cards.pop()
             r = next(r for x, r in facts.card if x == v)
-            pick = (v, r, 0.45, "card")
-        if pick is None:
+            pay_pick = (v, r, 0.45, "card")
+        if pay_pick is None:
             cc = {v: r for v, r in facts.cash_change if v in printed}
             if len(cc) == 1:
                 v, r = next(iter(cc.items()))
-                pick = (v, printed[v], 0.5, "cash-change")
-        if pick is None and not facts.change_rows:
+                pay_pick = (v, printed[v], 0.5, "cash-change")
+        if pay_pick is None and not facts.change_rows and total_fv is None:
             # one amount tendered and no change given: the exact amount was paid
             paid = {v for v, _ in facts.tender}
             if len(paid) == 1:
                 v = paid.pop()
                 r = next(r for x, r in facts.tender if x == v)
                 items = _items_sum_to(v, rows, r)
-                pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
-        if pick is not None:
-            v, r, c, kind = pick
+                pay_pick = (v, r, 0.55 if items else 0.4, "exact-cash,items" if items else "exact-cash")
+        if pay_pick is not None and (total_fv is None or Decimal(total_fv.value) != pay_pick[0]):
+            v, r, c, kind = pay_pick
             total_fv = FieldValue(name="total", raw=format_amount(v), value=format_amount(v),
                                   confidence=round(c * ocr_factor(r.conf), 3), evidence=r.evidence(),
                                   meta={"cue": "", "support": kind})
@@ -368,7 +397,7 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
 # ------------------------------------------------------- arithmetic consistency
 
 _CHANGE_WORDS = ("change", "baki", "veksel", "byttepenge", "tilbake", "vaxel", "vaihtoraha", "rest", "retur")
-_TENDER_WORDS = ("cash", "kontant", "tender", "payment", "paid", "betalt", "card", "kort", "visa", "master",
+_TENDER_WORDS = ("cash", "kontant", "tender", "payment", "paid", "betalt", "card", "kort", "visa", "master", "bayaran",
                  "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex", "tunai", "received",
                  "kateinen", "numerar", "maksukortti", "eftpos", "nets", "bankkort", "accepted")
 _CARD_WORDS = ("card", "kort", "visa", "master", "dankort", "credit", "debit", "mobilepay", "vipps", "swish", "amex",
@@ -419,7 +448,8 @@ def _row_amounts(row: Row) -> list[AmountHit]:
 
 
 _ROUNDED_TOTAL = re.compile(r"(?<![a-z])round(?:ing|ed)?(?![a-z])")
-_LOST_POINT = re.compile(r"(?<![\d.,])(\d{1,5}) {1,2}(\d{2})\s*$")
+#: "64 13" (the point read as a space) or "4759 .96" (a space before the point)
+_LOST_POINT = re.compile(r"(?<![\d.,\-])(\d{1,5})(?: {1,2}| [.,] ?)(\d{2})\s*$")
 
 
 def _rounded_total_cue(text: str, cues: tuple[Cue, ...]) -> Cue | None:
@@ -554,8 +584,10 @@ _TAX_INCLUDED = ("incl", "inkl", "inclusive", "included", "includes", "udgor", "
                  "varav", "din care", "josta", "of which")
 #: a label of the amount before tax ("Total excl. GST", "Netto")
 _NET_WORDS = ("excl", "exkl", "ekskl", "exclusive", "excluding", "netto", "fara tva", "before tax", "before gst",
-              "before vat", "fara tva")
+              "before vat", "veroton", "uden moms", "utan moms", "uten mva", "without vat", "without gst")
 _TAX_WORDS = ("gst", "vat", "tax", "moms", "mva", "tva", "alv", "sst")
+#: "Total GST", "TOTAL TVA 19%", "Total moms": the tax sum, not a total
+_TOTAL_TAX = re.compile(r"(?<![a-z])total (?:gst|tax|vat|tva|moms|mva|alv|sst)(?![a-z])")
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 
@@ -568,6 +600,8 @@ def _net_plus_tax(rows: list[Row]) -> list[tuple[Decimal, Row]]:
     from pipeline.extract.cues import find_cues
 
     nets: list[tuple[int, Decimal, Row]] = []
+    explicit_nets: list[tuple[int, Decimal, Row]] = []  # labelled excl. tax, not a plain subtotal
+    share_of: list[tuple[int, Decimal, Decimal]] = []  # "of which VAT 25%": (row, tax, rate)
     taxes: list[tuple[int, Decimal]] = []
     summary: list[tuple[Decimal, Row]] = []
     for k, row in enumerate(rows):
@@ -595,16 +629,30 @@ def _net_plus_tax(rows: list[Row]) -> list[tuple[Decimal, Row]]:
         has_tax = any(re.search(rf"(?<![a-z]){w}(?![a-z])", folded) for w in _TAX_WORDS)
         included = any(w in folded for w in _TAX_INCLUDED)
         sub = any(c.label == "SUBTOTAL" and c.id == "subtotal" for c in cues)
-        if (sub and not has_tax) or (any(w in folded for w in _NET_WORDS) and not included):
+        is_net = any(w in folded for w in _NET_WORDS) and not included
+        if (sub and not has_tax) or is_net:
             if last > 0:
                 nets.append((k, last, row))
+                if is_net:
+                    explicit_nets.append((k, last, row))
         elif not included and last >= 0 and ((has_tax and "TOTAL" not in labels)
-                                              or "total gst" in folded or "total tax" in folded):
+                                              or _TOTAL_TAX.search(folded)):
             taxes.append((k, last))
+        elif included and has_tax and pm and last > 0 and "TOTAL" not in labels:
+            try:
+                share_of.append((k, last, Decimal(pm.group(1).replace(",", ".")) / 100))
+            except InvalidOperation:
+                pass
     out: list[tuple[Decimal, Row]] = []
     for k, net, row in nets:
         for j, tax in taxes:
             if j > k and Decimal(0) < tax < net:
+                out.append((net + tax, row))
+    # "Subtotal excl. VAT 28,717.60 / incl. VAT 25% 7,179.40": the VAT the total includes is
+    # the printed rate of the net amount above it, and net + VAT is the total
+    for k, net, row in explicit_nets:
+        for j, tax, rate in share_of:
+            if j > k and Decimal(0) < tax < net and abs(net * rate - tax) <= Decimal("0.011"):
                 out.append((net + tax, row))
     out += summary
     if len(summary) >= 2:
@@ -665,6 +713,54 @@ def _repair_from_facts(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row
         return None
     v, (kind, r) = next(iter(found.items()))
     return v, kind, r
+
+
+#: confidence of a cleanly read total that the payment line contradicts
+CONTRADICTED_TOTAL_CONF = 0.5
+#: OCR confidence of the total's characters above which one engine's reading counts as clean
+CLEAN_READ_CONF = 0.97
+
+
+def _negative_sums(rows: list[Row]) -> int:
+    """Rows with a total, subtotal or tax label whose last amount is negative (a credit
+    or adjustment note prints every sum negative: "Total (excl. GST): -13.87",
+    "GST: -0.84", "Total Payable: -1.73"). Payment rows (discounts) are not counted."""
+    from pipeline.extract.cues import find_cues
+
+    n = 0
+    for row in rows:
+        labels = {c.label for c in find_cues(row.text)}
+        if "PAYMENT" in labels or not labels & {"TOTAL", "SUBTOTAL", "TAX"}:
+            continue
+        amts = [h for h in _masked_amounts(row.text) if h.has_decimals]
+        if amts and amts[-1].value < 0:
+            n += 1
+    return n
+
+
+def _payment_contradiction(value: Decimal, facts: _Facts) -> tuple[Decimal, str] | None:
+    """A card payment (or cash - change, off by 0.10 or more: cash is rounded) one or two
+    characters from the total but not equal to it, when exactly one such amount exists
+    and nothing on the payment lines pays the total itself."""
+    if any(v == value for v, _ in facts.card) or any(v == value for v, _ in facts.cash_change):
+        return None
+    found: dict[Decimal, str] = {}
+    for kind, items in (("card", facts.card), ("cash-change", facts.cash_change)):
+        for v, _ in items:
+            if v in found or (kind == "cash-change" and abs(v - value) < Decimal("0.10")):
+                continue
+            if _slips(v, value) <= 2:
+                found[v] = kind
+    if len(found) != 1:
+        return None
+    v, kind = next(iter(found.items()))
+    return v, kind
+
+
+def _read_cleanly(row: Row, h: AmountHit) -> bool:
+    """The amount's characters were read alike by both engines, or by one with a high
+    confidence: an OCR slip is unlikely."""
+    return _amount_agreed(row, h) or _text_layer(row) or row.conf_of_span(h.start, h.end) >= CLEAN_READ_CONF
 
 
 def _repair_from_rounding(value: Decimal, raw: str, row_idx: int, cands: list[tuple[float, int, AmountHit, Row, str]],
@@ -731,6 +827,11 @@ def _sum_and_paid(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | N
 
 #: confidence of an unconfirmed total under a strong label that both engines read alike
 AGREED_TOTAL_CONF = 0.82
+
+
+def _text_layer(row: Row) -> bool:
+    """The row comes from a PDF's text layer: its characters are exact, not OCR readings."""
+    return getattr(getattr(row, "page", None), "source", None) == "pdf-text"
 
 
 def _amount_agreed(row: Row, h: AmountHit) -> bool:

@@ -43,13 +43,19 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
             "net amount", "total inclusive gst", "total amount incl", "amount incl", "amount incl gst",
             "amount payable", "amount to pay", "amt due", "amt payable", "total after rounding", "total gst incl", "total gst inclusive", "total incl tax",
             "total inkl moms", "total inkl mva", "total inkl. moms", "grand amount", "total to pay", "nett",
+            # Malay: grand total, overall total, amount to pay, amount paid, nett total
+            "jumlah besar", "jumlah keseluruhan", "jumlah perlu dibayar", "perlu dibayar", "jumlah bersih",
+            "jumlah termasuk gst", "jumlah termasuk cukai", "jumlah rm",
         ],
-        "plain": ["total", "totalt", "summa", "sum", "totaal", "yht", "total rm", "total kr", "total eur"],
+        "plain": ["total", "totalt", "summa", "sum", "totaal", "yht", "total rm", "total kr", "total eur",
+                  "jumlah"],
     },
     "SUBTOTAL": {"subtotal": [
         "subtotal", "sub total", "mellemsum", "delsum", "delsumma", "valisumma", "sub ttl", "subtotaal",
-        "subtotalt", "subtotal rm",
+        "subtotalt", "subtotal rm", "jumlah kecil", "subjumlah",
     ], "sub": [
+        "jumlah tidak termasuk gst", "jumlah tidak termasuk cukai", "jumlah cukai", "jumlah diskaun",
+        "jumlah item", "jumlah kuantiti", "jumlah barang", "jumlah jimat",
         "total excl", "total ex",
         "total exclusive", "total excluding", "excl", "exclusive", "ekskl", "exkl", "eksklusive", "netto",
         "total fara tva", "fara tva", "total qty", "total item", "total items", "total quantity", "qty",
@@ -63,7 +69,8 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
     "TAX": {"tax": [
         "moms", "mva", "vat", "alv", "tva", "gst", "sst", "tax", "heraf moms", "herav mva", "varav moms",
         "josta alv", "din care tva", "gst summary", "tax summary", "momsgrundlag", "grundlag", "vat amount",
-        "gst amount", "service charge", "svc chg", "service tax",
+        "gst amount", "service charge", "svc chg", "service tax", "cukai", "cukai perkhidmatan",
+        "cukai jualan", "caj perkhidmatan",
     ]},
     "PAYMENT": {"pay": [
         "cash", "kontant", "kontanter", "change", "byttepenge", "veksel", "tilbake", "vaxel", "tendered",
@@ -79,6 +86,9 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "kortti", "pankkikortti", "luottokortti", "korttimaksu", "kortbetalning", "kort betalning",
         "aut", "aut kode", "autkode", "autorisation", "autorisationskode", "godkendelseskode", "term", "term nr",
         "auth no", "approval", "appr code", "bax", "tx", "txn", "seq", "sekv", "kvitt nr",
+        # Malay: payment, cash, card, discount, change given
+        "bayaran", "bayaran tunai", "wang tunai", "kad kredit", "kad debit", "diskaun", "potongan",
+        "baki wang", "wang baki", "dibayar", "jumlah dibayar", "jumlah bayaran", "jumlah tunai",
     ]},
     "ID": {
         "cvr": ["cvr", "cvr nr", "cvr nummer", "se nr", "moms nr", "momsnr", "momsreg", "momsreg nr",
@@ -202,6 +212,9 @@ def prepare(text: str) -> tuple[str, list[int]]:
     """Fold `text` for cue matching; return the folded text and, for each of its
     characters, the index of the original character it came from."""
     f = fold_text(text)
+    # the "I" of a short word read as a bar, "1", "!" or "l" ("| ALT DKK 10.597,00", "1 alt"):
+    # Danish "I alt" (in all) is the commonest total label that starts with a lone "I"
+    f = _LONE_I.sub("i", f)
     # digit slips inside words: "t0tal" -> "total", "1alt"? (only when the token has >= 2 letters)
     chars = list(f)
     for m in re.finditer(r"[0-9a-z]+", f):
@@ -277,6 +290,7 @@ def prepare(text: str) -> tuple[str, list[int]]:
     return "".join(out), idx
 
 
+_LONE_I = re.compile(r"(?<![0-9a-z|!.,])[|!l1](?= ?alt(?![a-z]))")
 _GLUED = re.compile(r"(?<![0-9a-z])([a-z]{2,})(?=[0-9]{3,}(?:[^0-9a-z]|$))")
 _ABBREV = re.compile(r"(?<![0-9a-z])(?:[0-9a-z]\.){2,}[0-9a-z]?(?![0-9a-z])")
 

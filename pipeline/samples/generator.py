@@ -473,8 +473,14 @@ def _vfield(fields, name):
 
 def _amount_parser(lang: str):
     def parse(text: str) -> str | None:
+        # the layout, not the language, decides the decimal mark (a Romanian bon fiscal prints
+        # "15749.98", an invoice "15.749,98"): a mark followed by exactly two digits at the end is
+        # the decimal one, every other mark groups thousands
         t = text.replace(" ", "")
-        if lang == "en":
+        m = re.search(r"[.,](\d{2})$", t)
+        if m:
+            t = re.sub(r"[.,]", "", t[: m.start()]) + "." + m.group(1)
+        elif lang == "en":
             t = t.replace(",", "")
         else:
             t = t.replace(".", "").replace(",", ".")

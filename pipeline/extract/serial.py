@@ -761,6 +761,11 @@ def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptE
         return ex
 
 
+#: receipt-number confidence kept, at most, when most line re-reads (two or more, more than
+#: disagree) read what the page reading read and one read something else
+MAJORITY_RNO_CONF = 0.88
+
+
 def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> ReceiptExtraction:
     """The receipt number checked against the line re-reads: filled in when the page
     reading garbled it, more confident when the re-reads agree, less when they don't."""
@@ -791,6 +796,9 @@ def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> Re
         return ex.model_copy(update={"receipt_number": best.model_copy(update={
             "confidence": round(min(0.7, best.confidence), 3),
             "meta": {**best.meta, "source": "line re-read", "page_reading": cur.value}})})
+    elif len(same) >= 2 and len(same) > len(other):
+        # most views of the line agree with the page reading, one slipped: no gain, no loss
+        c = min(cur.confidence, MAJORITY_RNO_CONF)
     else:
         c = min(cur.confidence, 0.6)
     return ex.model_copy(update={"receipt_number": cur.model_copy(update={

@@ -182,8 +182,19 @@ def stage_match(s: Screening) -> Screening:
     channels: list[ChannelHit] = []
     for d in docs:
         channels.extend(find_excluded_channels(d, c.excluded_channels))
+    ex = s.extraction
+    if ex.serial_handwritten is not None:
+        from pipeline.extract.serial import cross_check_serial_length
+
+        # the claim's other serials: a handwritten reading of another length is probably short a digit
+        label = s.label.serial if s.label is not None else None
+        refs = [("declared", s.claim.declared.serial_number if s.claim else "")]
+        if label is not None and label.confidence >= s.settings.accept_confidence:
+            refs.append(("label", label.value))
+        ex = ex.model_copy(update={"serial_handwritten": cross_check_serial_length(ex.serial_handwritten, refs)})
     return dataclasses.replace(
         s,
+        extraction=ex,
         reseller=match_reseller(s.extraction, c.resellers),
         sku=match_sku(s.extraction, c.skus, s.receipt, declared=s.claim.declared.product_model if s.claim else None),
         channels=tuple(channels),

@@ -96,6 +96,23 @@ def _truncated_mount(t: str) -> str | None:
         if any(n.startswith(tail) for n in names):
             return code
     return None
+_TRUNC_LINE = (("A", "ART", 2), ("S", "SPORTS", 3), ("C", "CONTEMPORARY", 3))
+
+
+def _truncated_line(t: str) -> str | None:
+    """A line name cut off at the end of a narrow receipt's line, right after the series
+    codes ("... DG DN OS Spor", "... DG DN Ar"): a prefix of ART (two letters or more),
+    SPORTS or CONTEMPORARY (three or more)."""
+    m = re.search(r"(?<![A-Z])(?:DG|DN|DC|HSM|OS|OSS|MACRO)\s([A-Z]{2,11})$", t)
+    if not m:
+        return None
+    word = m.group(1)
+    for code, name, least in _TRUNC_LINE:
+        if len(word) >= least and name.startswith(word):
+            return code
+    return None
+
+
 _LINE = [
     (re.compile(r"(?<![A-Z])(ART|ARTLINE)(?![A-Z])|\|\s?A(?![A-Z])|\(A\)|\[A\]"), "A"),
     (re.compile(r"(?<![A-Z])(CONTEMPORARY|CONTEMP|CONT)(?![A-Z])|\|\s?C(?![A-Z])|\(C\)|\[C\]"), "C"),
@@ -135,6 +152,7 @@ def _f(x: str) -> float:
 def parse_product(text: str) -> ProductSpec:
     """Never raises."""
     spec = ProductSpec()
+    glued_mount: str | None = None
     try:
         t = _split_glued(re.sub(r"[A-Z0-9]+", lambda m: _fix_token(m.group(0)), _norm(text)))
         m = _FOCAL.search(t)
@@ -182,10 +200,20 @@ def parse_product(text: str) -> ProductSpec:
             ml = re.search(r"(?<![A-Z])(?:DG|DN|DC|HSM|OS|MACRO)\s([ACS])(?![A-Z0-9])", t)
             if ml:
                 spec.line = ml.group(1)
+        if spec.line is None:
+            # "DG DN OS SL": the line letter and the mount read as one word after the series codes
+            mg = re.search(r"(?<![A-Z])(?:DG|DN|DC|HSM|OS|OSS|MACRO)\s([ACS])(L|E|SE)(?![A-Z0-9])", t)
+            if mg:
+                spec.line = mg.group(1)
+                glued_mount = "l" if mg.group(2) == "L" else "sony_e"
+        if spec.line is None and spec.is_lens:
+            spec.line = _truncated_line(re.sub(r"[\s\d.,\-]+$", "", t))  # before a trailing price
         for rx, code in _MOUNTS:
             if rx.search(t):
                 spec.mount = code
                 break
+        if spec.mount is None and glued_mount is not None:
+            spec.mount = glued_mount
         if spec.mount is None and re.search(r"(?<![A-Z])NF(?![A-Z])", t):
             spec.mount = "nikon"  # "(NF)": Nikon F
         if spec.mount is None and spec.is_lens:

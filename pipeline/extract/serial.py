@@ -761,6 +761,11 @@ def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptE
         return ex
 
 
+#: receipt-number confidence kept, at most, when most line re-reads (two or more, more than
+#: disagree) read what the page reading read and one read something else
+MAJORITY_RNO_CONF = 0.88
+
+
 def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> ReceiptExtraction:
     """The receipt number checked against the line re-reads: filled in when the page
     reading garbled it, more confident when the re-reads agree, less when they don't."""
@@ -791,6 +796,9 @@ def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> Re
         return ex.model_copy(update={"receipt_number": best.model_copy(update={
             "confidence": round(min(0.7, best.confidence), 3),
             "meta": {**best.meta, "source": "line re-read", "page_reading": cur.value}})})
+    elif len(same) >= 2 and len(same) > len(other):
+        # most views of the line agree with the page reading, one slipped: no gain, no loss
+        c = min(cur.confidence, MAJORITY_RNO_CONF)
     else:
         c = min(cur.confidence, 0.6)
     return ex.model_copy(update={"receipt_number": cur.model_copy(update={
@@ -828,3 +836,39 @@ def _merge_regions(found: list[tuple[float, Box]], h: float) -> list[tuple[float
 #: tallest region re-read, in printed-text heights (pen-written numbers are often 4-6 times
 #: the height of the print; a taller "line" is a page turned sideways or a block of text)
 MAX_REGION_HEIGHT = 7.0
+
+
+# ------------------------------------------------------------------ claim cross-check
+
+#: confidence cap of a handwritten serial whose length differs from every other serial
+#: the claim carries (the form's declared serial, the label photo's reading): a pen-written
+#: digit lost or added by the OCR is the usual cause; below the accept threshold
+LENGTH_DIFFERS_CONF = 0.7
+
+
+def _compact(v: str) -> str:
+    return "".join(ch for ch in v.upper() if ch.isalnum())
+
+
+def cross_check_serial_length(hand: FieldValue | None, references: Sequence[tuple[str, str]]) -> FieldValue | None:
+    """The handwritten serial with its confidence capped when it is shorter or longer
+    than each of the claim's other serials (`references`: (source, value) pairs such as
+    ("declared", ...), ("label", ...)). Serials of one product have one length, so a
+    reading one character short of both is far more often a lost faint digit than the
+    number the customer wrote. Never raises the confidence and never changes the value:
+    the comparison of the values themselves is `pipeline.rules.rule_serial`'s."""
+    if hand is None:
+        return None
+    try:
+        v = _compact(hand.value)
+        refs = [(src, _compact(r)) for src, r in references if r and len(_compact(r)) >= 4]
+        if not v or not refs or any(len(r) == len(v) for _, r in refs):
+            return hand
+        if hand.confidence <= LENGTH_DIFFERS_CONF:
+            return hand
+        lens = ",".join(f"{src} {len(r)}" for src, r in refs)
+        return hand.model_copy(update={"confidence": LENGTH_DIFFERS_CONF,
+                                       "meta": {**hand.meta, "length_differs": f"read {len(v)}; {lens}"}})
+    except Exception:  # noqa: BLE001 - a failed check leaves the field as it was
+        log.debug("serial length cross-check failed", exc_info=True)
+        return hand

@@ -715,6 +715,7 @@ FONT_CAP_MIN = 3  # named capitals/digits a row needs for its cap height to coun
 FONT_CAP_FLOOR = 0.03  # relative spread floor of the cap-height/pitch ratio (pixel quantisation of small prints)
 FONT_CAP_BAND = 0.08  # a capital within this (relative) of the predicted height fits the other rows
 FONT_INSIDE_MAX = 0.2  # share of the odd row's capitals that may fit the other rows
+FONT_ROW_CONSISTENT = 0.8  # share of the odd row's capitals that must have its own (typical) height
 FONT_Z = 3.5  # robust z-score (deviation / receipt's own spread) that scores the threshold
 FONT_Z_SLOPE = 0.1  # score per z unit around the threshold
 
@@ -751,7 +752,10 @@ def _font_odd_row(view: PageView) -> tuple | None:
         # a photo taken at an angle scales height and width differently from top to bottom: the
         # other rows' ratio is taken along a straight trend down the page, not as one level
         c = np.polyfit(ys[keep], caps[keep], 1) if np.ptp(ys[keep]) > 0 else np.array([0.0, float(np.median(caps[keep]))])
-        fit = np.polyval(c, ys)
+        # the trend is known where the other rows print: a row above or below all of them is
+        # judged against the trend's end, not an extrapolation (a few rows high on the page would
+        # otherwise predict any level at its foot)
+        fit = np.polyval(c, np.clip(ys, float(ys[keep].min()), float(ys[keep].max())))
         rel = caps / fit - 1
         med = float(fit[k])
         spread = max(FONT_CAP_FLOOR, 1.4826 * float(np.median(np.abs(rel[keep] - np.median(rel[keep])))))
@@ -761,6 +765,11 @@ def _font_odd_row(view: PageView) -> tuple | None:
         # (faded thermal print) or a row mixing print sizes, not from another font
         want = fit[k] * (1 + float(np.median(rel[keep]))) * r["pitch_px"]
         if np.mean([abs(h / want - 1) <= FONT_CAP_BAND for h in r["caps"]]) > FONT_INSIDE_MAX:
+            z = 0.0
+        # ... and its capitals agree with each other (one face, one size): a level made of a few
+        # consistent capitals among misnamed or broken ones is no font
+        own = r["cap"] * r["pitch_px"]
+        if np.mean([abs(h / own - 1) <= FONT_CAP_BAND for h in r["caps"]]) < FONT_ROW_CONSISTENT:
             z = 0.0
         if best is None or z > best[1]:
             best = (0.0, z, r, med)

@@ -9,8 +9,10 @@
 - `layout.font_mismatch`  on a monospaced print, a row whose capitals and digits are taller or
   shorter for the character pitch than on the receipt's other body rows (robust z-score against
   their own spread), throughout the row: a line painted over and re-typed in a similar font.
-- `layout.line_gap`       a missing line inside a regular run of item lines (a gap of two line
-  pitches between lines that are otherwise evenly spaced): a line erased (informational only).
+- `layout.line_gap`       a blank row of one missing line (two line pitches, no ink in it) between
+  two item lines, or next to a printed rule where the step to the rule is one pitch longer than at
+  the page's other rules: an item line erased. Other ink-free blank rows are reported below the
+  threshold (blank rows between sections are common by design).
 
 All measure connected components of the binarised OCR line boxes (see `image.line_glyphs`).
 """
@@ -286,8 +288,8 @@ def _measure(t: Glyph, tall: list[Glyph], paper: float):
 
 # ---------------------------------------------------------------- line rhythm: erased / re-typed lines
 
-# a blank row is common in genuine layouts (generated and real): the gap is reported for the
-# handler with its region, but its score stays below the threshold (informational)
+# a blank row is common in genuine layouts (generated and real): a gap that is not between item
+# lines is reported for the handler with its region, but its score stays below the threshold
 GAP_THRESHOLD = 0.95
 GAP_MAX_SCORE = 0.9
 GAP_FLAG_SLOPE = 0.1  # between two item lines: score per unit of closeness to two pitches around the threshold

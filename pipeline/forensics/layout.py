@@ -9,13 +9,17 @@
 - `layout.font_mismatch`  on a monospaced print, a row whose capitals and digits are taller or
   shorter for the character pitch than on the receipt's other body rows (robust z-score against
   their own spread), throughout the row: a line painted over and re-typed in a similar font.
-- `layout.line_gap`       a missing line inside a regular run of item lines (a gap of two line
-  pitches between lines that are otherwise evenly spaced): a line erased (informational only).
+- `layout.line_gap`       a blank row of one missing line (two line pitches, no ink in it) between
+  two item lines, or next to a printed rule where the step to the rule is one pitch longer than at
+  the page's other rules: an item line erased. Other ink-free blank rows are reported below the
+  threshold (blank rows between sections are common by design).
 
 All measure connected components of the binarised OCR line boxes (see `image.line_glyphs`).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -284,10 +288,11 @@ def _measure(t: Glyph, tall: list[Glyph], paper: float):
 
 # ---------------------------------------------------------------- line rhythm: erased / re-typed lines
 
-# a blank row is common in genuine layouts (generated and real): the gap is reported for the
-# handler with its region, but its score stays below the threshold (informational)
+# a blank row is common in genuine layouts (generated and real): a gap that is not between item
+# lines is reported for the handler with its region, but its score stays below the threshold
 GAP_THRESHOLD = 0.95
 GAP_MAX_SCORE = 0.9
+GAP_FLAG_SLOPE = 0.1  # between two item lines: score per unit of closeness to two pitches around the threshold
 OFFSET_THRESHOLD = 0.7  # 0.5 flagged genuine scans (tune halves: genuine up to 0.56)
 OFFSET_SCALE = 0.05  # baseline offset, in line pitches, beyond the page's own jitter, that scores 0.5
 OFFSET_JITTER = 3.0  # times the page's median row offset that counts as its own jitter
@@ -306,27 +311,28 @@ def _rows(view: PageView) -> list[dict]:
     glyph bottoms jump (tesseract joins the left part of one row with the right part of the next
     on a tilted page, or two close rows): each piece counts as (part of) its own row."""
     lines = []
-    for b, _ in line_boxes(view):
+    for b, text in line_boxes(view):
         gs, _paper = view.glyphs(b, light=True)
         tall = _tall(gs)
         if len(tall) < 3:
             continue
         base0 = float(np.median([g.y1 for g in tall]))
         h = float(np.median([g.h for g in tall]))
-        lines.append((h, [g for g in tall if g.y1 - base0 < 0.18 * h]))
+        lines.append((h, [g for g in tall if g.y1 - base0 < 0.18 * h], (b, text)))
     # the page's slope: the median of the slopes of the columns wide enough to measure one
-    pieces = [(h, col) for h, tall in lines for col in _columns(tall, h)]
-    known = [k for h, col in pieces if (k := _row_slope(col, h)) is not None]
+    pieces = [(h, col, ln) for h, tall, ln in lines for col in _columns(tall, h)]
+    known = [k for h, col, _ in pieces if (k := _row_slope(col, h)) is not None]
     slope = float(np.median(known)) if known else 0.0
     x_ref = float(view.gray.shape[1]) / 2
     rows: list[dict] = []
-    for h, col in pieces:
+    for h, col, ln in pieces:
         for grp in _split_rows(col, h, slope, x_ref):
             if len(grp) < 3:
                 continue
             base = float(np.median([g.y1 + slope * (x_ref - g.cx) for g in grp]))
             rows.append({"base": base, "h": h, "x0": min(g.x0 for g in grp), "x1": max(g.x1 for g in grp),
-                         "n": len(grp), "y": float(np.median([g.y1 for g in grp]))})  # y: where it prints
+                         "n": len(grp), "y": float(np.median([g.y1 for g in grp])),  # y: where it prints
+                         "lines": [ln]})  # the OCR lines (view box, text) the row's glyphs come from
     rows.sort(key=lambda r: r["base"])
     merged: list[dict] = []
     for r in rows:
@@ -337,6 +343,7 @@ def _rows(view: PageView) -> list[dict]:
             m["y"] = (m["y"] * w_m + r["y"] * w_r) / (w_m + w_r)
             m["h"] = max(m["h"], r["h"]) if abs(m["h"] - r["h"]) > 2 else (m["h"] + r["h"]) / 2
             m["x0"], m["x1"], m["n"] = min(m["x0"], r["x0"]), max(m["x1"], r["x1"]), w_m + w_r
+            m["lines"] = m["lines"] + [ln for ln in r["lines"] if ln not in m["lines"]]
         else:
             merged.append(dict(r))
     return merged
@@ -388,25 +395,209 @@ def _row_slope(tall: list[Glyph], h: float) -> float | None:
     return k if abs(k) < 0.2 else None
 
 
+GAP_TOL = 0.25  # |gap / pitch - 2| that still counts as one missing row (closeness 0 there)
+GAP_INK = 0.003  # share of dark pixels in the gap above which it holds print (a rule, a logo, unread text)
+GAP_RIGHT_ALIGN = 0.6  # letter heights the right ends of the two item lines may differ by
+_AMOUNT_END = re.compile(r"\d[.,]\s?\d{2}\s*[A-Za-z*]{0,3}\s*$")
+_NOT_ITEM = ("TOTAL", "SUBTOTAL", "TAX", "PAYMENT")
+
+
+def _row_extent(row: dict) -> tuple[int, int]:
+    """Left and right end of a printed row, from its OCR line boxes (the glyph extent misses the
+    lower-case letters and short characters)."""
+    return min(b[0] for b, _ in row["lines"]), max(b[2] for b, _ in row["lines"])
+
+
+def _row_text(row: dict) -> str:
+    return " ".join(t for _, t in sorted(row["lines"], key=lambda ln: ln[0][0]))
+
+
+def _item_line(row: dict) -> bool:
+    """Whether a printed row reads as an item line: it ends with an amount and carries no total,
+    subtotal, tax or payment label (those rows are set apart by blank rows by design)."""
+    from pipeline.extract.cues import find_cues
+
+    text = _row_text(row)
+    return bool(_AMOUNT_END.search(text)) and not any(c.label in _NOT_ITEM for c in find_cues(text))
+
+
+def _gap_ink(view: PageView, a: dict, y0: float, y1: float, x0: int, x1: int) -> float | None:
+    """Share of dark pixels in the band y0..y1 across x0..x1 (a gap below printed row a): dark is
+    nearer the ink of row a than the band's paper."""
+    g = view.gray
+    band = g[max(0, int(y0)):max(0, int(y1)), max(0, x0):max(0, x1)]
+    if band.size < 20:
+        return None
+    ref = g[max(0, int(a["y"] - a["h"])):max(0, int(a["y"])), max(0, x0):max(0, x1)]
+    paper = float(np.median(band))
+    ink = float(np.percentile(ref, 2)) if ref.size else paper - 100.0
+    thr = paper - max(25.0, 0.5 * (paper - ink))
+    return float(np.mean(band < thr))
+
+
+RULE_FILL = 0.4  # share of an image row's pixels (across the text) that are dark on a printed rule
+RULE_MAX_THICK = 6  # px: thicker dark bands are not a rule
+RULE_NEXT_TOL = 0.15  # |step / pitch - 1| between the item line at a rule and the item line before it
+RULE_STEP_TOL = 0.35  # pitches a rule-to-row step may differ from the page's usual one
+
+
+def _rules(view: PageView, rows: list[dict]) -> list[float]:
+    """y of the printed horizontal rules (dashed or solid separator lines) of a page: image rows,
+    outside the OCR lines, dark across much of the text width in a thin band."""
+    if not rows or view.page is None:
+        return []
+    boxes = [b for b, _ in line_boxes(view)]
+    x0 = int(min(b[0] for b in boxes))
+    x1 = int(max(b[2] for b in boxes))
+    if x1 - x0 < 20:
+        return []
+    g = view.gray[:, x0:x1]
+    paper = float(np.median(g))
+    dark = (g < paper - 60).mean(axis=1)
+    inside = np.zeros(len(dark), bool)
+    for b in boxes:
+        hh = b[3] - b[1]
+        inside[max(0, b[1] + hh // 5):max(0, b[3] - hh // 5)] = True
+    cand = (dark >= RULE_FILL) & ~inside
+    out: list[float] = []
+    y = 0
+    n = len(cand)
+    while y < n:
+        if cand[y]:
+            e = y
+            while e + 1 < n and dark[e + 1] >= 0.5 * RULE_FILL:
+                e += 1
+            if e - y + 1 <= RULE_MAX_THICK:
+                out.append((y + e) / 2)
+            y = e + 1
+        else:
+            y += 1
+    return out
+
+
+def _rule_gap(view: PageView, rows: list[dict], p: float) -> tuple | None:
+    """A missing row next to a printed rule: the step from an item line down to the rule below it
+    (or from a rule down to the item line below it) is one line pitch longer than the same step at
+    the page's other rules, and the band in between holds no ink: the last (or first) item line of
+    a block erased. (score, gap in pitches, region, True).
+
+    The item line must be part of an item list: the row on its other side, one pitch away, is an
+    item line too, or it is the only row between two rules (at their usual steps) of a block whose
+    header (the row above its opening rule) carries no total/tax/payment label (a tax summary
+    block of one row, followed by a blank row, is printed so by design)."""
+    rules = _rules(view, rows)
+    if len(rules) < 3:
+        return None
+
+    def above(y: float) -> list[dict]:
+        return [r for r in rows if r["base"] < y - 1]
+
+    def below(y: float) -> list[dict]:
+        return [r for r in rows if r["y"] - r["h"] > y + 1]
+
+    ups = [(y - ab[-1]["y"], y) for y in rules if (ab := above(y))]
+    downs = [(be[0]["y"] - y, y) for y in rules if (be := below(y))]
+    if len(ups) < 3 or len(downs) < 3:
+        return None
+    up_usual = float(np.median([d for d, _ in ups]))
+    down_usual = float(np.median([d for d, _ in downs]))
+
+    def header_clean(y_open: float) -> bool:
+        from pipeline.extract.cues import find_cues
+
+        ab = above(y_open)
+        return not ab or not any(c.label in _NOT_ITEM for c in find_cues(_row_text(ab[-1])))
+
+    def in_list(r: dict, other: dict | None, rule_other: float | None, usual_other: float, y_open: float) -> bool:
+        if other is not None and abs(abs(other["base"] - r["base"]) / p - 1.0) <= RULE_NEXT_TOL \
+                and _item_line(other) and (rule_other is None or not
+                                           min(r["base"], other["base"]) < rule_other < max(r["base"], other["base"])):
+            return True
+        if rule_other is None or abs(abs(r["y"] - rule_other) - usual_other) > RULE_STEP_TOL * p:
+            return False
+        return header_clean(y_open)
+
+    best = None
+    for steps, up in ((ups, True), (downs, False)):
+        others = [d for d, _ in steps]
+        for i, (d, y) in enumerate(steps):
+            usual = float(np.median([x for j, x in enumerate(others) if j != i]))
+            closeness = 1.0 - min(1.0, abs((d - usual) / p - 1.0) / GAP_TOL)
+            if closeness <= 0:
+                continue
+            if up:  # item line r, blank row, rule y; the block opens at the rule above r
+                ab = above(y)
+                r, other = ab[-1], (ab[-2] if len(ab) > 1 else None)
+                ro = max((z for z in rules if z < r["y"] - r["h"]), default=None)
+                ok = _item_line(r) and in_list(r, other, ro, down_usual, ro if ro is not None else y)
+            else:  # rule y, blank row, item line r; the block opens at y
+                be = below(y)
+                r, other = be[0], (be[1] if len(be) > 1 else None)
+                ro = min((z for z in rules if z > r["y"] + 1), default=None)
+                ok = _item_line(r) and in_list(r, other, ro, up_usual, y)
+            if not ok:
+                continue
+            x0, x1 = _row_extent(r)
+            y0, y1 = (r["y"] + 0.35 * r["h"], y - 2) if up else (y + 2, r["y"] - 1.15 * r["h"])
+            ink = _gap_ink(view, r, y0, y1, x0, x1)
+            if ink is None or ink > GAP_INK:
+                continue
+            sc = GAP_THRESHOLD - 0.5 * GAP_FLAG_SLOPE + GAP_FLAG_SLOPE * closeness
+            if best is None or sc > best[0]:
+                best = (min(1.0, sc), 1.0 + (d - usual) / p, (x0, y0, x1, y1), True)
+    return best
+
+
+def _gap(view: PageView, rows: list[dict]) -> tuple | None:
+    """(score, gap in pitches, region, item neighbours) of the best missing-row finding of a page.
+
+    The page's line pitch is the median step between neighbouring rows of one letter height. A gap
+    of two pitches between two such rows, with no ink in it (a printed rule or unread print holds
+    no erased line), is a blank row: common by design between the sections of a receipt, so only
+    informational (`GAP_MAX_SCORE`). Between two item lines (each ends with an amount, no total/tax/
+    payment label, right ends aligned), a blank row breaks the item list, which is printed without
+    one: that flags (`GAP_THRESHOLD` at half the tolerance)."""
+    n = len(rows)
+    same = lambda a, b: 0.85 * a["h"] <= b["h"] <= 1.18 * a["h"]  # noqa: E731
+    steps = [b["base"] - a["base"] for a, b in zip(rows, rows[1:], strict=False)
+             if same(a, b) and 1.0 * a["h"] <= b["base"] - a["base"] <= 3.0 * a["h"]]
+    if len(steps) < 3:
+        return None
+    p = float(np.median(steps))
+    best = None
+    for k in range(n - 1):
+        a, b = rows[k], rows[k + 1]
+        if not same(a, b) or not 1.0 * a["h"] <= p <= 3.0 * a["h"]:
+            continue
+        d = b["base"] - a["base"]
+        closeness = 1.0 - min(1.0, abs(d / p - 2.0) / GAP_TOL)
+        if closeness <= 0:
+            continue
+        (ax0, ax1), (bx0, bx1) = _row_extent(a), _row_extent(b)
+        x0, x1 = min(ax0, bx0), max(ax1, bx1)
+        ink = _gap_ink(view, a, a["y"] + 0.35 * a["h"], b["y"] - 1.15 * b["h"], x0, x1)
+        if ink is None or ink > GAP_INK:
+            continue
+        items = abs(ax1 - bx1) <= GAP_RIGHT_ALIGN * a["h"] and _item_line(a) and _item_line(b)
+        sc = (GAP_THRESHOLD - 0.5 * GAP_FLAG_SLOPE + GAP_FLAG_SLOPE * closeness) if items else \
+            min(GAP_MAX_SCORE, 0.5 + 0.5 * closeness)
+        if best is None or sc > best[0]:
+            # the region spans the rows around: an erased line may have reached further left or right
+            near = [_row_extent(r) for r in rows[max(0, k - 2):k + 4]]
+            rx0, rx1 = min(e[0] for e in near), max(e[1] for e in near)
+            best = (min(1.0, sc), d / p, (rx0, a["y"] + 0.35 * a["h"], rx1, b["y"] - 1.15 * b["h"]), items)
+    rg = _rule_gap(view, rows, p)
+    if rg is not None and (best is None or rg[0] > best[0]):
+        best = rg
+    return best
+
+
 def _rhythm(view: PageView) -> tuple[tuple | None, tuple | None]:
     """(best missing-row finding, best offset-row finding) of a page."""
     rows = _rows(view)
-    gap = off = None
+    gap = _gap(view, rows)
+    off = None
     n = len(rows)
-    for k in range(2, n - 1):
-        h = rows[k]["h"]
-        same = lambda j, h=h: 0.85 * h <= rows[j]["h"] <= 1.18 * h  # noqa: E731
-        b = [r["base"] for r in rows]
-        # missing row between k and k+1: k-2, k-1, k evenly spaced (p), k+1 at 2p, k+2 at p again
-        if k + 2 < n and all(same(j) for j in (k - 2, k - 1, k + 1, k + 2)):
-            d1, d2, d, d3 = b[k - 1] - b[k - 2], b[k] - b[k - 1], b[k + 1] - b[k], b[k + 2] - b[k + 1]
-            p = float(np.median([d1, d2, d3]))
-            if 1.0 * h <= p <= 3.0 * h and max(abs(d1 - p), abs(d2 - p), abs(d3 - p)) <= 0.08 * p:
-                closeness = 1.0 - min(1.0, abs(d / p - 2.0) / 0.25)
-                if closeness > 0:
-                    sc = min(GAP_MAX_SCORE, 0.5 + 0.5 * closeness)
-                    if gap is None or sc > gap[0]:
-                        gap = (sc, d / p, (rows[k]["x0"], rows[k]["y"] + 0.2 * h, rows[k]["x1"], rows[k]["y"] + d - 1.2 * h))
     # a row off the rhythm of its neighbours: k-1 and k+1 (same size) sit on one grid of pitch p,
     # k does not sit half-way between them
     same_h = [b2["base"] - b1["base"] for b1, b2 in zip(rows, rows[1:], strict=False)
@@ -441,13 +632,15 @@ def line_rhythm(inp: ForensicInput) -> list[Signal]:
     for view in page_views(inp):
         gap, off = _rhythm(view)
         if gap is not None:
-            sc, ratio, gb = gap
+            sc, ratio, gb, items = gap
             out.append(Signal(
                 detector="layout.line_gap", family=SignalFamily.LAYOUT, score=round(float(sc), 4),
                 threshold=GAP_THRESHOLD,
-                message="Evenly spaced printed lines have a gap of exactly one missing line: a line may have been erased.",
+                message=("Two item lines are one blank line apart, where the item list has no blank lines: a line "
+                         "may have been erased." if items else
+                         "Printed lines have a blank gap of exactly one missing line: a line may have been erased."),
                 regions=(Region(page=view.page_no, box=view.to_upload(gb), note="missing line"),),
-                detail={"gap_in_pitches": round(float(ratio), 3)}))
+                detail={"gap_in_pitches": round(float(ratio), 3), "between_item_lines": float(items)}))
         if off is not None:
             sc, dev, ob, px = off
             out.append(Signal(
@@ -524,6 +717,7 @@ FONT_CAP_MIN = 3  # named capitals/digits a row needs for its cap height to coun
 FONT_CAP_FLOOR = 0.03  # relative spread floor of the cap-height/pitch ratio (pixel quantisation of small prints)
 FONT_CAP_BAND = 0.08  # a capital within this (relative) of the predicted height fits the other rows
 FONT_INSIDE_MAX = 0.2  # share of the odd row's capitals that may fit the other rows
+FONT_ROW_CONSISTENT = 0.8  # share of the odd row's capitals that must have its own (typical) height
 FONT_Z = 3.5  # robust z-score (deviation / receipt's own spread) that scores the threshold
 FONT_Z_SLOPE = 0.1  # score per z unit around the threshold
 
@@ -560,7 +754,10 @@ def _font_odd_row(view: PageView) -> tuple | None:
         # a photo taken at an angle scales height and width differently from top to bottom: the
         # other rows' ratio is taken along a straight trend down the page, not as one level
         c = np.polyfit(ys[keep], caps[keep], 1) if np.ptp(ys[keep]) > 0 else np.array([0.0, float(np.median(caps[keep]))])
-        fit = np.polyval(c, ys)
+        # the trend is known where the other rows print: a row above or below all of them is
+        # judged against the trend's end, not an extrapolation (a few rows high on the page would
+        # otherwise predict any level at its foot)
+        fit = np.polyval(c, np.clip(ys, float(ys[keep].min()), float(ys[keep].max())))
         rel = caps / fit - 1
         med = float(fit[k])
         spread = max(FONT_CAP_FLOOR, 1.4826 * float(np.median(np.abs(rel[keep] - np.median(rel[keep])))))
@@ -570,6 +767,11 @@ def _font_odd_row(view: PageView) -> tuple | None:
         # (faded thermal print) or a row mixing print sizes, not from another font
         want = fit[k] * (1 + float(np.median(rel[keep]))) * r["pitch_px"]
         if np.mean([abs(h / want - 1) <= FONT_CAP_BAND for h in r["caps"]]) > FONT_INSIDE_MAX:
+            z = 0.0
+        # ... and its capitals agree with each other (one face, one size): a level made of a few
+        # consistent capitals among misnamed or broken ones is no font
+        own = r["cap"] * r["pitch_px"]
+        if np.mean([abs(h / own - 1) <= FONT_CAP_BAND for h in r["caps"]]) < FONT_ROW_CONSISTENT:
             z = 0.0
         if best is None or z > best[1]:
             best = (0.0, z, r, med)

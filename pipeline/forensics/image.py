@@ -352,6 +352,89 @@ def flat_patch(inp: ForensicInput) -> list[Signal]:
 
 
 def _flat_patch_page(view: PageView) -> Signal | None:
+    """The stronger of the two measures: noise-free blocks against their surroundings' noise
+    (`_flat_blocks`), and a flat bar of paper the size of a text line (`_flat_bar`)."""
+    blocks = _flat_blocks(view)
+    bar = _flat_bar(view)
+    if bar is not None and (blocks is None or bar.score > blocks.score):
+        return bar
+    return blocks
+
+
+FLAT_BAR_GATE = (0.05, 0.15)  # page share of flat paper pixels: full weight below, none above
+FLAT_BAR_FILL = (0.45, 0.70)  # share of its bounding box the flat area fills: a painted rectangle fills it
+FLAT_BAR_WIDTH = (2.5, 5.0)  # its width in text-line heights
+
+
+def _flat_bar(view: PageView) -> Signal | None:
+    """A rectangle of paper with exactly constant grey, as tall as a text line and several lines
+    wide, on a receipt whose paper is otherwise grainy: a brush or a filled rectangle over an erased
+    (or re-typed) line. Scanner and JPEG noise leave almost no 3x3 neighbourhood of real paper at one
+    grey level; a fill keeps its one level through the re-save. What sets the bar is the receipt's own
+    share of such flat paper (`FLAT_BAR_GATE`): clean or nearly white scans have flat paper everywhere
+    and tell nothing. Paper clipped at white (255) is flat on every scan and is left out."""
+    lines = line_boxes(view)
+    if len(lines) < 3:
+        return None
+    lh = float(np.median([b[3] - b[1] for b, _ in lines]))
+    if lh < 6:
+        return None
+    u8 = np.clip(np.rint(view.gray), 0, 255).astype(np.uint8)
+    H, W = u8.shape
+    near = np.zeros((H, W), np.uint8)
+    pad = int(lh)
+    for (x0, y0, x1, y1), _ in lines:
+        near[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = 1
+    hist = cv2.calcHist([u8], [0], near, [256], [0, 256]).ravel()
+    if hist.sum() < 100:
+        return None
+    paper = float(np.searchsorted(np.cumsum(hist), 0.75 * hist.sum()))
+    k3 = np.ones((3, 3), np.uint8)
+    mx, mn = cv2.dilate(u8, k3), cv2.erode(u8, k3)
+    rng = cv2.subtract(mx, mn)
+    # paper pixels: the paper's level (not clipped white), near the text, not at an ink edge
+    cand = (u8 < 255) & (u8 >= paper - 40) & (near > 0) & (rng < 30)
+    n_cand = int(cand.sum())
+    if n_cand < 200:
+        return None
+    flat = ((rng == 0) & cand).astype(np.uint8)
+    page_flat = float(flat.sum()) / n_cand
+    g0, g1 = FLAT_BAR_GATE
+    gate = float(np.clip(1.0 - (page_flat - g0) / (g1 - g0), 0.0, 1.0))
+    detail0 = {"page_flat_share": round(page_flat, 3)}
+    if gate <= 0.0:
+        return Signal(detector="image.flat_patch", family=SignalFamily.IMAGE, score=0.0, threshold=FLAT_THRESHOLD,
+                      message="Flat paper is common on this receipt: a painted patch cannot be told.", detail=detail0)
+    best = None
+    f0, f1 = FLAT_BAR_FILL
+    w0, w1 = FLAT_BAR_WIDTH
+    # a closing of a few pixels bridges JPEG ringing and, on a re-typed line, thin strokes
+    for ks in sorted({3, max(3, int(lh / 5)) | 1}):
+        closed = cv2.morphologyEx(flat, cv2.MORPH_CLOSE, np.ones((ks, ks), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=4)
+        for i in range(1, n):
+            x, y, w, h, a = (int(v) for v in stats[i])
+            if w < w0 * lh or not 0.4 * lh <= h <= 2.5 * lh:
+                continue
+            fill = a / float(w * h)
+            shape = float(np.clip((fill - f0) / (f1 - f0), 0, 1) * np.clip((w / lh - w0) / (w1 - w0), 0, 1))
+            if best is None or shape > best[0]:
+                best = (shape, x, y, w, h, fill)
+    if best is None:
+        return Signal(detector="image.flat_patch", family=SignalFamily.IMAGE, score=0.0, threshold=FLAT_THRESHOLD,
+                      message="No line-sized patch of flat paper.", detail=detail0)
+    shape, x, y, w, h, fill = best
+    score = shape * gate
+    box = view.to_upload((x, y, x + w, y + h))
+    return Signal(detector="image.flat_patch", family=SignalFamily.IMAGE, score=round(score, 4), threshold=FLAT_THRESHOLD,
+                  message="A line-sized rectangle of the receipt's paper has one flat grey, without the grain of the "
+                          "paper around it: it may have been painted over (an erased or re-typed line).",
+                  regions=(Region(page=view.page_no, box=box, note="flat painted rectangle"),),
+                  detail={**detail0, "fill": round(fill, 3), "width_lines": round(w / lh, 2),
+                          "height_lines": round(h / lh, 2), "measure": "bar"})
+
+
+def _flat_blocks(view: PageView) -> Signal | None:
     g = view.gray
     H, W = g.shape
     lines = line_boxes(view)

@@ -655,6 +655,41 @@ def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_
     return min(r, _warp_residual(gray, t, s)), s
 
 
+def _neighbour(g: Glyph, glyphs: list[Glyph], side: int, dx: float | None = None) -> Glyph | None:
+    """The glyph next to g on its text row (side +1: right, -1: left), at gap dx (+-2 px) if given."""
+    best, bd = None, None
+    for o in glyphs:
+        if o is g or min(o.y1, g.y1) - max(o.y0, g.y0) < 0.5 * min(o.h, g.h):
+            continue
+        gap = o.x0 - g.x1 if side > 0 else g.x0 - o.x1
+        if gap < -1 or gap > 1.5 * g.h:
+            continue
+        d = abs(gap - dx) if dx is not None else gap
+        if dx is not None and d > 2:
+            continue
+        if bd is None or d < bd:
+            best, bd = o, d
+    return best
+
+
+def _repeated_print(view: PageView, t: Glyph, s: Glyph, glyphs: list[Glyph], r: float, ref: float) -> bool:
+    """Whether a glyph of t's row next to t is as close a copy of the glyph at the same place next
+    to s: a whole string printed twice at the same pixel phase (a digital render), not one glyph
+    pasted (a pasted digit's neighbours are other prints)."""
+    bar = r + 0.5 * (ref - r)
+    for side in (1, -1):
+        tn = _neighbour(t, glyphs, side)
+        if tn is None or _overlap(tn, s):
+            continue
+        gap = tn.x0 - t.x1 if side > 0 else t.x0 - tn.x1
+        sn = _neighbour(s, glyphs, side, dx=gap)
+        if sn is None or _overlap(sn, t) or abs(sn.h - tn.h) > 2 or abs(sn.w - tn.w) > 2:
+            continue
+        if _warp_residual(view.gray, tn, sn) <= bar:
+            return True
+    return False
+
+
 def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signal]:
     lines = line_boxes(view)
     cache: dict[tuple[int, int, int, int], list[Glyph]] = {}
@@ -717,12 +752,19 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
     if not found:
         return []
     found.sort(key=lambda f: f[0])
+    all_glyphs = [g for b, _ in lines for g in glyphs_of(b)]
+    # the same value printed twice by a renderer repeats whole strings at one pixel phase: when the
+    # neighbours of the pair match as closely as the pair, it is a repeated print, not a pasted glyph
+    while len(found) > 1 and _repeated_print(view, found[0][2], found[0][3], all_glyphs, found[0][0], ref):
+        found.pop(0)
     best = found[0]
     # a second, unrelated pair as close: prints of this receipt repeat pixel for pixel anyway
     # (a digital render with little noise), one close pair then proves nothing
     pair = (best[2], best[3])
     others = [f[0] for f in found[1:] if not any(_overlap(f[2], g) or _overlap(f[3], g) for g in pair)]
-    second = min(others[0], ref) if others else ref
+    # the bar: the closest unrelated pair among the judged glyphs, or the closest natural match off
+    # the field lines (the median alone lets one close natural pair pass as a copy)
+    second = min(others[0] if others else ref, ref, max(min(ref_vals), COPY_REF_MIN))
     r, name, t, s = best
     if r < COPY_IDENTICAL:
         # bit for bit the same pixels: no print or scan noise at all (a digital render, where a

@@ -690,6 +690,34 @@ def _repeated_print(view: PageView, t: Glyph, s: Glyph, glyphs: list[Glyph], r: 
     return False
 
 
+COPY_ALIGNED_PAIRS = 80  # column-aligned glyph pairs measured for `_aligned_bar`
+
+
+def _aligned_bar(view: PageView, t: Glyph, s: Glyph, glyphs: list[Glyph]) -> float | None:
+    """For a pair in one column (same left or right edge, same size): the closest other such pair of
+    one shape on the receipt, or None. A renderer draws a character in one column at one pixel phase,
+    so two prints there are near copies anyway; a column-aligned pair must beat the other aligned
+    pairs, not the receipt's pairs at any phase."""
+    if (t.x0 != s.x0 and t.x1 != s.x1) or (t.w, t.h) != (s.w, s.h):
+        return None
+    cols: dict[tuple[str, int, int, int], list[Glyph]] = {}
+    for g in glyphs:
+        if _overlap(g, t) or _overlap(g, s):
+            continue
+        cols.setdefault(("l", g.x0, g.w, g.h), []).append(g)
+        cols.setdefault(("r", g.x1, g.w, g.h), []).append(g)
+    pairs = [(a, b) for gs in cols.values() if len(gs) > 1 for i, a in enumerate(gs) for b in gs[i + 1:]
+             if abs(a.y0 - b.y0) >= a.h]
+    if not pairs:
+        return None
+    A = view.thumbs([a for a, _ in pairs])
+    B = view.thumbs([b for _, b in pairs])
+    shape = (A * B).sum(axis=1)
+    order = [int(k) for k in np.argsort(-shape)[:COPY_ALIGNED_PAIRS] if shape[k] >= 0.9]  # the same character
+    vals = [_copy_residual(view.gray, *pairs[k], fine=False) for k in order]
+    return min(vals) if vals else None
+
+
 def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signal]:
     lines = line_boxes(view)
     cache: dict[tuple[int, int, int, int], list[Glyph]] = {}
@@ -766,6 +794,9 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
     # the field lines (the median alone lets one close natural pair pass as a copy)
     second = min(others[0] if others else ref, ref, max(min(ref_vals), COPY_REF_MIN))
     r, name, t, s = best
+    aligned = _aligned_bar(view, t, s, all_glyphs)
+    if aligned is not None:
+        second = min(second, max(aligned, COPY_REF_MIN))
     if r < COPY_IDENTICAL:
         # bit for bit the same pixels: no print or scan noise at all (a digital render, where a
         # character drawn twice at the same sub-pixel phase repeats exactly): a copy cannot be
@@ -781,4 +812,5 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
                             "looks cut from there and pasted."),
                    field=name, regions=regions,
                    detail={"copy_residual": round(r, 4), "usual_residual": round(ref, 4),
-                           "closest_usual": round(min(ref_vals), 4), "second_pair": round(second, 4), "targets": n_targets})]
+                           "closest_usual": round(min(ref_vals), 4), "second_pair": round(second, 4), "targets": n_targets,
+                           "aligned_bar": round(aligned, 4) if aligned is not None else -1.0})]

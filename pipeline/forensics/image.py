@@ -352,6 +352,89 @@ def flat_patch(inp: ForensicInput) -> list[Signal]:
 
 
 def _flat_patch_page(view: PageView) -> Signal | None:
+    """The stronger of the two measures: noise-free blocks against their surroundings' noise
+    (`_flat_blocks`), and a flat bar of paper the size of a text line (`_flat_bar`)."""
+    blocks = _flat_blocks(view)
+    bar = _flat_bar(view)
+    if bar is not None and (blocks is None or bar.score > blocks.score):
+        return bar
+    return blocks
+
+
+FLAT_BAR_GATE = (0.05, 0.15)  # page share of flat paper pixels: full weight below, none above
+FLAT_BAR_FILL = (0.45, 0.70)  # share of its bounding box the flat area fills: a painted rectangle fills it
+FLAT_BAR_WIDTH = (2.5, 5.0)  # its width in text-line heights
+
+
+def _flat_bar(view: PageView) -> Signal | None:
+    """A rectangle of paper with exactly constant grey, as tall as a text line and several lines
+    wide, on a receipt whose paper is otherwise grainy: a brush or a filled rectangle over an erased
+    (or re-typed) line. Scanner and JPEG noise leave almost no 3x3 neighbourhood of real paper at one
+    grey level; a fill keeps its one level through the re-save. What sets the bar is the receipt's own
+    share of such flat paper (`FLAT_BAR_GATE`): clean or nearly white scans have flat paper everywhere
+    and tell nothing. Paper clipped at white (255) is flat on every scan and is left out."""
+    lines = line_boxes(view)
+    if len(lines) < 3:
+        return None
+    lh = float(np.median([b[3] - b[1] for b, _ in lines]))
+    if lh < 6:
+        return None
+    u8 = np.clip(np.rint(view.gray), 0, 255).astype(np.uint8)
+    H, W = u8.shape
+    near = np.zeros((H, W), np.uint8)
+    pad = int(lh)
+    for (x0, y0, x1, y1), _ in lines:
+        near[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = 1
+    hist = cv2.calcHist([u8], [0], near, [256], [0, 256]).ravel()
+    if hist.sum() < 100:
+        return None
+    paper = float(np.searchsorted(np.cumsum(hist), 0.75 * hist.sum()))
+    k3 = np.ones((3, 3), np.uint8)
+    mx, mn = cv2.dilate(u8, k3), cv2.erode(u8, k3)
+    rng = cv2.subtract(mx, mn)
+    # paper pixels: the paper's level (not clipped white), near the text, not at an ink edge
+    cand = (u8 < 255) & (u8 >= paper - 40) & (near > 0) & (rng < 30)
+    n_cand = int(cand.sum())
+    if n_cand < 200:
+        return None
+    flat = ((rng == 0) & cand).astype(np.uint8)
+    page_flat = float(flat.sum()) / n_cand
+    g0, g1 = FLAT_BAR_GATE
+    gate = float(np.clip(1.0 - (page_flat - g0) / (g1 - g0), 0.0, 1.0))
+    detail0 = {"page_flat_share": round(page_flat, 3)}
+    if gate <= 0.0:
+        return Signal(detector="image.flat_patch", family=SignalFamily.IMAGE, score=0.0, threshold=FLAT_THRESHOLD,
+                      message="Flat paper is common on this receipt: a painted patch cannot be told.", detail=detail0)
+    best = None
+    f0, f1 = FLAT_BAR_FILL
+    w0, w1 = FLAT_BAR_WIDTH
+    # a closing of a few pixels bridges JPEG ringing and, on a re-typed line, thin strokes
+    for ks in sorted({3, max(3, int(lh / 5)) | 1}):
+        closed = cv2.morphologyEx(flat, cv2.MORPH_CLOSE, np.ones((ks, ks), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=4)
+        for i in range(1, n):
+            x, y, w, h, a = (int(v) for v in stats[i])
+            if w < w0 * lh or not 0.4 * lh <= h <= 2.5 * lh:
+                continue
+            fill = a / float(w * h)
+            shape = float(np.clip((fill - f0) / (f1 - f0), 0, 1) * np.clip((w / lh - w0) / (w1 - w0), 0, 1))
+            if best is None or shape > best[0]:
+                best = (shape, x, y, w, h, fill)
+    if best is None:
+        return Signal(detector="image.flat_patch", family=SignalFamily.IMAGE, score=0.0, threshold=FLAT_THRESHOLD,
+                      message="No line-sized patch of flat paper.", detail=detail0)
+    shape, x, y, w, h, fill = best
+    score = shape * gate
+    box = view.to_upload((x, y, x + w, y + h))
+    return Signal(detector="image.flat_patch", family=SignalFamily.IMAGE, score=round(score, 4), threshold=FLAT_THRESHOLD,
+                  message="A line-sized rectangle of the receipt's paper has one flat grey, without the grain of the "
+                          "paper around it: it may have been painted over (an erased or re-typed line).",
+                  regions=(Region(page=view.page_no, box=box, note="flat painted rectangle"),),
+                  detail={**detail0, "fill": round(fill, 3), "width_lines": round(w / lh, 2),
+                          "height_lines": round(h / lh, 2), "measure": "bar"})
+
+
+def _flat_blocks(view: PageView) -> Signal | None:
     g = view.gray
     H, W = g.shape
     lines = line_boxes(view)
@@ -572,6 +655,69 @@ def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_
     return min(r, _warp_residual(gray, t, s)), s
 
 
+def _neighbour(g: Glyph, glyphs: list[Glyph], side: int, dx: float | None = None) -> Glyph | None:
+    """The glyph next to g on its text row (side +1: right, -1: left), at gap dx (+-2 px) if given."""
+    best, bd = None, None
+    for o in glyphs:
+        if o is g or min(o.y1, g.y1) - max(o.y0, g.y0) < 0.5 * min(o.h, g.h):
+            continue
+        gap = o.x0 - g.x1 if side > 0 else g.x0 - o.x1
+        if gap < -1 or gap > 1.5 * g.h:
+            continue
+        d = abs(gap - dx) if dx is not None else gap
+        if dx is not None and d > 2:
+            continue
+        if bd is None or d < bd:
+            best, bd = o, d
+    return best
+
+
+def _repeated_print(view: PageView, t: Glyph, s: Glyph, glyphs: list[Glyph], r: float, ref: float) -> bool:
+    """Whether a glyph of t's row next to t is as close a copy of the glyph at the same place next
+    to s: a whole string printed twice at the same pixel phase (a digital render), not one glyph
+    pasted (a pasted digit's neighbours are other prints)."""
+    bar = r + 0.5 * (ref - r)
+    for side in (1, -1):
+        tn = _neighbour(t, glyphs, side)
+        if tn is None or _overlap(tn, s):
+            continue
+        gap = tn.x0 - t.x1 if side > 0 else t.x0 - tn.x1
+        sn = _neighbour(s, glyphs, side, dx=gap)
+        if sn is None or _overlap(sn, t) or abs(sn.h - tn.h) > 2 or abs(sn.w - tn.w) > 2:
+            continue
+        if _warp_residual(view.gray, tn, sn) <= bar:
+            return True
+    return False
+
+
+COPY_ALIGNED_PAIRS = 80  # column-aligned glyph pairs measured for `_aligned_bar`
+
+
+def _aligned_bar(view: PageView, t: Glyph, s: Glyph, glyphs: list[Glyph]) -> float | None:
+    """For a pair in one column (same left or right edge, same size): the closest other such pair of
+    one shape on the receipt, or None. A renderer draws a character in one column at one pixel phase,
+    so two prints there are near copies anyway; a column-aligned pair must beat the other aligned
+    pairs, not the receipt's pairs at any phase."""
+    if (t.x0 != s.x0 and t.x1 != s.x1) or (t.w, t.h) != (s.w, s.h):
+        return None
+    cols: dict[tuple[str, int, int, int], list[Glyph]] = {}
+    for g in glyphs:
+        if _overlap(g, t) or _overlap(g, s):
+            continue
+        cols.setdefault(("l", g.x0, g.w, g.h), []).append(g)
+        cols.setdefault(("r", g.x1, g.w, g.h), []).append(g)
+    pairs = [(a, b) for gs in cols.values() if len(gs) > 1 for i, a in enumerate(gs) for b in gs[i + 1:]
+             if abs(a.y0 - b.y0) >= a.h]
+    if not pairs:
+        return None
+    A = view.thumbs([a for a, _ in pairs])
+    B = view.thumbs([b for _, b in pairs])
+    shape = (A * B).sum(axis=1)
+    order = [int(k) for k in np.argsort(-shape)[:COPY_ALIGNED_PAIRS] if shape[k] >= 0.9]  # the same character
+    vals = [_copy_residual(view.gray, *pairs[k], fine=False) for k in order]
+    return min(vals) if vals else None
+
+
 def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signal]:
     lines = line_boxes(view)
     cache: dict[tuple[int, int, int, int], list[Glyph]] = {}
@@ -634,13 +780,23 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
     if not found:
         return []
     found.sort(key=lambda f: f[0])
+    all_glyphs = [g for b, _ in lines for g in glyphs_of(b)]
+    # the same value printed twice by a renderer repeats whole strings at one pixel phase: when the
+    # neighbours of the pair match as closely as the pair, it is a repeated print, not a pasted glyph
+    while len(found) > 1 and _repeated_print(view, found[0][2], found[0][3], all_glyphs, found[0][0], ref):
+        found.pop(0)
     best = found[0]
     # a second, unrelated pair as close: prints of this receipt repeat pixel for pixel anyway
     # (a digital render with little noise), one close pair then proves nothing
     pair = (best[2], best[3])
     others = [f[0] for f in found[1:] if not any(_overlap(f[2], g) or _overlap(f[3], g) for g in pair)]
-    second = min(others[0], ref) if others else ref
+    # the bar: the closest unrelated pair among the judged glyphs, or the closest natural match off
+    # the field lines (the median alone lets one close natural pair pass as a copy)
+    second = min(others[0] if others else ref, ref, max(min(ref_vals), COPY_REF_MIN))
     r, name, t, s = best
+    aligned = _aligned_bar(view, t, s, all_glyphs)
+    if aligned is not None:
+        second = min(second, max(aligned, COPY_REF_MIN))
     if r < COPY_IDENTICAL:
         # bit for bit the same pixels: no print or scan noise at all (a digital render, where a
         # character drawn twice at the same sub-pixel phase repeats exactly): a copy cannot be
@@ -656,4 +812,5 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
                             "looks cut from there and pasted."),
                    field=name, regions=regions,
                    detail={"copy_residual": round(r, 4), "usual_residual": round(ref, 4),
-                           "closest_usual": round(min(ref_vals), 4), "second_pair": round(second, 4), "targets": n_targets})]
+                           "closest_usual": round(min(ref_vals), 4), "second_pair": round(second, 4), "targets": n_targets,
+                           "aligned_bar": round(aligned, 4) if aligned is not None else -1.0})]

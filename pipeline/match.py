@@ -358,9 +358,46 @@ def _model_tokens(s: str) -> set[str]:
     return {t for t in norm_name(s).split() if any(ch.isdigit() for ch in t) or t in _ROMAN}
 
 
-def _spec_score(line: ProductSpec, sku: ProductSpec) -> float:
+_SERIES = {"DG", "DN", "HSM", "DC", "OS", "GM", "G", "OSS"}
+
+
+def _spec_conflict(line: ProductSpec, sku: ProductSpec) -> bool:
+    """The line names an attribute that contradicts the SKU: another focal range,
+    aperture, mount or line letter, or the other design (DN vs HSM, DC vs DG)."""
+    if line.focal is not None and sku.focal is not None and line.focal != sku.focal:
+        return True
+    if line.aperture and sku.aperture and abs(line.aperture[0] - sku.aperture[0]) >= 0.05:
+        return True
+    if line.mount and sku.mount and line.mount != sku.mount:
+        return True
+    if line.line and sku.line and line.line != sku.line:
+        return True
+    for pair in ({"DN", "HSM"}, {"DC", "DG"}):
+        if pair & line.series and pair & sku.series and not (pair & line.series & sku.series):
+            return True
+    return False
+
+
+def _line_implied(line: ProductSpec, specs: Sequence[ProductSpec]) -> bool:
+    """The line omits the line letter (Art/Contemporary/Sports), but it prints the focal
+    range, the aperture and a design series, and every listed lens those fit is of one
+    design and one line (its mount variants at most): the letter could only be that one.
+    A lens family listed in several lines (or apertures, designs) stays open."""
+    if line.line is not None or line.focal is None or not line.aperture or not (line.series & _SERIES):
+        return False
+    fits = [sp for sp in specs if sp.is_lens and sp.focal == line.focal and not _spec_conflict(line, sp)]
+    if not fits:
+        return False
+    first = fits[0]
+    return all(sp.line is not None and sp.line == first.line and sp.aperture and sp.aperture == first.aperture
+               and (sp.series & _SERIES) == (first.series & _SERIES) for sp in fits)
+
+
+def _spec_score(line: ProductSpec, sku: ProductSpec, line_implied: bool = False) -> float:
     """Attribute agreement of two parsed lens names, 0..1 (0 when the focal range
-    or the mount contradicts)."""
+    or the mount contradicts). `line_implied`: the line letter the receipt omits is
+    the only one the campaign's list leaves for these attributes (`_line_implied`);
+    it counts as printed when the aperture and every design series of the SKU are."""
     if line.focal is None or sku.focal is None or line.focal != sku.focal:
         return 0.0
     s = 0.35
@@ -371,8 +408,9 @@ def _spec_score(line: ProductSpec, sku: ProductSpec) -> float:
             return 0.1
     else:
         s += 0.08
-    ser_l = line.series & {"DG", "DN", "HSM", "DC", "OS", "GM", "G", "OSS"}
-    ser_s = sku.series & {"DG", "DN", "HSM", "DC", "OS", "GM", "G", "OSS"}
+    ser_l = line.series & _SERIES
+    ser_s = sku.series & _SERIES
+    full = bool(line.aperture and sku.aperture and ser_s and ser_s <= ser_l)
     if ser_l and ser_s:
         inter = len(ser_l & ser_s)
         s += 0.15 * inter / len(ser_s)
@@ -385,7 +423,7 @@ def _spec_score(line: ProductSpec, sku: ProductSpec) -> float:
     if line.line and sku.line:
         s += 0.1 if line.line == sku.line else -0.2
     elif sku.line:
-        s += 0.04
+        s += 0.1 if line_implied and full else 0.04
     if line.mount and sku.mount:
         if line.mount != sku.mount:
             return min(s, 0.2)
@@ -393,7 +431,8 @@ def _spec_score(line: ProductSpec, sku: ProductSpec) -> float:
     return max(0.0, min(0.95, s))
 
 
-def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSpec) -> float:
+def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSpec,
+                    line_implied: bool = False) -> float:
     t = norm_name(text)
     if not t:
         return 0.0
@@ -403,10 +442,17 @@ def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSp
         return 0.97
     best = 0.0
     if spec.is_lens and line_spec.is_lens:
-        best = _spec_score(line_spec, spec)
+        best = _spec_score(line_spec, spec, line_implied)
         # model codes printed with the lens (SEL2470GM2)
         if spec.codes & line_spec.codes:
             best = max(best, 0.92)
+        # the SKU's own short name ("FE 100-400 GM"), unless the line contradicts it
+        # (another aperture, mount, line or design printed around it)
+        if best < 0.9 and not _spec_conflict(line_spec, spec):
+            for alias in sku.aliases:
+                rx = _flex(alias)
+                if rx is not None and rx.search(t) and len(alias.replace(" ", "")) >= 3:
+                    best = max(best, 0.9)
         return best
     # model codes and aliases (cameras; lenses named by code)
     for c in spec.codes:
@@ -489,11 +535,13 @@ def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText,
                     if m:
                         ls.mount = m
                     break
+    specs = [_sku_spec(sku.name) for sku in skus]
+    implied = [_line_implied(ls, specs) for _t, _e, _w, ls in parsed]
     for sku in skus:
         spec = _sku_spec(sku.name)
         best: tuple[float, str, Evidence | None] = (0.0, "", None)
-        for text, ev, w, ls in parsed:
-            s = _sku_line_score(text, sku, spec, ls) * w
+        for (text, ev, w, ls), imp in zip(parsed, implied):
+            s = _sku_line_score(text, sku, spec, ls, imp) * w
             if s > best[0]:
                 best = (s, text, ev)
         scores[sku.sku] = best

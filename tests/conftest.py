@@ -25,6 +25,9 @@ def _own_data_dir(tmp_path_factory, monkeypatch):
     import pipeline.screen as screen
 
     monkeypatch.setenv("CLAIMCHECK_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    # a developer's own store or OCR cache never leaks into a test (tests that want one set it)
+    monkeypatch.delenv("CLAIMCHECK_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CLAIMCHECK_OCR_CACHE_DIR", raising=False)
     monkeypatch.setattr(screen, "_STORES", {})
 
 

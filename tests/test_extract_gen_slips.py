@@ -64,6 +64,10 @@ def test_negated_and_mentioned_invoice_does_not_make_an_invoice() -> None:
     # a title is still a title
     rows = build_rows(doc(["Obiectiv Plus SRL FACTURA", "Factura nr. 123", "TOTAL LEI 10.00"]))
     assert classify(rows)[0] == DocumentKind.INVOICE
+    # a word that only folds to a negation is none: "nö" (the end of "Malmö" read into the title's line)
+    rows = build_rows(doc(["nö AB Orderbekräftelse", "Bildbutiken i Malmö AB", "Ordernummer: ORD-7205556",
+                           "Totalt 12 497,00"]))
+    assert classify(rows)[0] == DocumentKind.ORDER_CONFIRMATION
 
 
 def _slip_doc(lines: list[str], width: float, height: float) -> DocumentText:

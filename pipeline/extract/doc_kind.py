@@ -29,7 +29,8 @@ _NEGATIONS = frozenset({"ikke", "inte", "ej", "not", "no", "nu", "ei", "eika", "
 
 def _negated(text: str, start: int) -> bool:
     """A negation among the three words before `start`."""
-    words = re.findall(r"[a-z]+", fold_text(text[:start]))[-3:]
+    # diacritics kept: "nö" (the end of "Malmö" read into the title's line) is not the negation "no"
+    words = re.findall(r"[^\W\d_]+", text[:start].casefold())[-3:]
     return any(w in _NEGATIONS for w in words)
 
 

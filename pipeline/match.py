@@ -540,7 +540,7 @@ def match_sku(ex: ReceiptExtraction, skus: Sequence[Sku], doc: DocumentText,
     for sku in skus:
         spec = _sku_spec(sku.name)
         best: tuple[float, str, Evidence | None] = (0.0, "", None)
-        for (text, ev, w, ls), imp in zip(parsed, implied):
+        for (text, ev, w, ls), imp in zip(parsed, implied, strict=True):
             s = _sku_line_score(text, sku, spec, ls, imp) * w
             if s > best[0]:
                 best = (s, text, ev)

@@ -70,3 +70,12 @@ def doc_from_quads(items: Sequence[tuple[tuple[float, ...], str]], *, width: flo
     info = FileInfo(role=DocumentRole.RECEIPT, name=name, path=name, size=0, sha256="0" * 64, detected_type="jpeg",
                     width=int(width), height=int(height))
     return DocumentText(file=info, pages=(page,))
+
+
+def words_line(texts: Sequence[str], conf: float = 0.7, y: float = 10) -> Line:
+    """One OCR line of the given words, 12 px per character with a one-word gap."""
+    words, x = [], 10.0
+    for t in texts:
+        words.append(Word(text=t, conf=conf, box=Box(x0=x, y0=y, x1=x + 12 * len(t), y1=y + 20)))
+        x += 12 * len(t) + 12
+    return Line(words=tuple(words))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.documents import Box, Line, Word
 from pipeline import ocr
 from pipeline.extract import extract_receipt
 from pipeline.extract.amounts import find_amounts
 from pipeline.extract.dates import find_dates
 from pipeline.extract.vat import find_vat_numbers
 from pipeline.preprocess import estimate_skew, stretch_faint
-from tests.docbuild import doc
+from tests.docbuild import doc, words_line
 
 
 def test_total_confirmed_by_card_payment_is_confident() -> None:
@@ -85,12 +84,7 @@ def test_skew_at_the_edge_of_the_search_range_is_ignored() -> None:
     assert estimate_skew(page) == 0.0
 
 
-def _line(texts: list[str], conf: float = 0.7, y: float = 10) -> Line:
-    words, x = [], 10.0
-    for t in texts:
-        words.append(Word(text=t, conf=conf, box=Box(x0=x, y0=y, x1=x + 12 * len(t), y1=y + 20)))
-        x += 12 * len(t) + 12
-    return Line(words=tuple(words))
+_line = words_line
 
 
 def test_second_reading_is_respaced_like_the_page_reading() -> None:

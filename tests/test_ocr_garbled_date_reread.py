@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.documents import Box, DocumentText, Line, Page, Word
+from models.documents import DocumentText, Page
 from pipeline import ocr
 from pipeline.extract import extract_receipt
-from tests.docbuild import doc
+from tests.docbuild import doc, words_line
 
-
-def _line(texts: list[str], conf: float = 0.7, y: float = 10) -> Line:
-    words, x = [], 10.0
-    for t in texts:
-        words.append(Word(text=t, conf=conf, box=Box(x0=x, y0=y, x1=x + 12 * len(t), y1=y + 20)))
-        x += 12 * len(t) + 12
-    return Line(words=tuple(words))
+_line = words_line
 
 
 def test_garbled_date_shapes_are_told_from_ordinary_text() -> None:

@@ -442,6 +442,28 @@ def _vote_group(line: Line, group: list[int], text2: str, score2: float, box: Bo
     return [w.model_copy(update={"conf": min(0.7, score2 * 0.75)}) for w in new] or old
 
 
+def _padded_crop(image: np.ndarray, x0: float, y0: float, x1: float, y1: float, hh: float) -> np.ndarray | None:
+    """The box widened by 0.35 and heightened by 0.2 of the line height `hh`, clipped to the
+    image; None when too small to read."""
+    h_img, w_img = image.shape[:2]
+    cx0, cx1 = int(max(0, x0 - 0.35 * hh)), int(min(w_img, x1 + 0.35 * hh))
+    cy0, cy1 = int(max(0, y0 - 0.2 * hh)), int(min(h_img, y1 + 0.2 * hh))
+    if cy1 - cy0 < 6 or cx1 - cx0 < 6:
+        return None
+    return image[cy0:cy1, cx0:cx1]
+
+
+def _second_readings(crops: list[np.ndarray], warnings: list[str], what: str) -> list[tuple[str, float]] | None:
+    """The second engine's (text, score) per crop, or None (with a warning) when it cannot read."""
+    try:
+        from pipeline.ocr.rapid import recognize_crops
+
+        return recognize_crops(crops)
+    except ClaimcheckError as exc:
+        warnings.append(f"{what} not re-read ({exc.code})")
+        return None
+
+
 def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str]) -> list[Line]:
     """Re-read the values (amounts, dates, registration numbers) on the lines most
     likely to hold the total, the date and the VAT/GST number (label words,
@@ -449,7 +471,7 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
     the page, and vote word by word (see `_vote_group`)."""
     if not REREAD_KEY_LINES or not lines:
         return lines
-    h_img, w_img = image.shape[:2]
+    h_img = image.shape[0]
     scored = []
     for k, ln in enumerate(lines):
         if not ln.words:
@@ -467,33 +489,25 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
         ln = lines[k]
         if REREAD_REGNUM_LINES and _is_regnum_line(ln):
             b = ln.box
-            hh = b.height
-            x0, x1 = int(max(0, b.x0 - 0.35 * hh)), int(min(w_img, b.x1 + 0.35 * hh))
-            y0, y1 = int(max(0, b.y0 - 0.2 * hh)), int(min(h_img, b.y1 + 0.2 * hh))
-            if y1 - y0 >= 6 and x1 - x0 >= 6:
+            crop = _padded_crop(image, b.x0, b.y0, b.x1, b.y1, b.height)
+            if crop is not None:
                 line_jobs.append((k, len(crops)))
-                crops.append(image[y0:y1, x0:x1])
+                crops.append(crop)
         groups = _value_groups(ln)
         for g in groups[-MAX_GROUPS_PER_LINE:]:
             b = Box.enclosing([ln.words[i].box for i in g])
             if b is None:
                 continue
-            hh = max(b.height, ln.box.height)
-            px, py = 0.35 * hh, 0.2 * hh
-            x0, x1 = int(max(0, b.x0 - px)), int(min(w_img, b.x1 + px))
-            y0, y1 = int(max(0, min(b.y0, ln.box.y0) - py)), int(min(h_img, max(b.y1, ln.box.y1) + py))
-            if y1 - y0 < 6 or x1 - x0 < 6:
+            crop = _padded_crop(image, b.x0, min(b.y0, ln.box.y0), b.x1, max(b.y1, ln.box.y1),
+                                max(b.height, ln.box.height))
+            if crop is None:
                 continue
-            crops.append(image[y0:y1, x0:x1])
+            crops.append(crop)
             jobs.append((k, g, b))
     if not crops:
         return lines
-    try:
-        from pipeline.ocr.rapid import recognize_crops
-
-        results = recognize_crops(crops)
-    except ClaimcheckError as exc:
-        warnings.append(f"key lines not re-read ({exc.code})")
+    results = _second_readings(crops, warnings, "key lines")
+    if results is None:
         return lines
     line_results = {k: results[i] for k, i in line_jobs}
     skip = {i for _, i in line_jobs}
@@ -573,26 +587,20 @@ def _vote_header_line(line: Line, text2: str, score2: float) -> Line:
 def _reread_header_lines(image: np.ndarray, lines: list[Line], warnings: list[str]) -> list[Line]:
     if not REREAD_HEADER_LINES or not lines:
         return lines
-    h_img, w_img = image.shape[:2]
+    h_img = image.shape[0]
     crops: list[np.ndarray] = []
     jobs: list[int] = []
     for k in _header_candidates(lines, h_img):
         b = lines[k].box
-        hh = b.height
-        x0, x1 = int(max(0, b.x0 - 0.35 * hh)), int(min(w_img, b.x1 + 0.35 * hh))
-        y0, y1 = int(max(0, b.y0 - 0.2 * hh)), int(min(h_img, b.y1 + 0.2 * hh))
-        if y1 - y0 < 6 or x1 - x0 < 6:
+        crop = _padded_crop(image, b.x0, b.y0, b.x1, b.y1, b.height)
+        if crop is None:
             continue
-        crops.append(image[y0:y1, x0:x1])
+        crops.append(crop)
         jobs.append(k)
     if not crops:
         return lines
-    try:
-        from pipeline.ocr.rapid import recognize_crops
-
-        results = recognize_crops(crops)
-    except ClaimcheckError as exc:
-        warnings.append(f"header lines not re-read ({exc.code})")
+    results = _second_readings(crops, warnings, "header lines")
+    if results is None:
         return lines
     out = list(lines)
     for k, (text2, score2) in zip(jobs, results, strict=True):

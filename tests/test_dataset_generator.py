@@ -249,9 +249,35 @@ def test_expected_follows_the_scenario(ds):
             assert exp == {"status": "approve", "codes": [], "why": exp["why"]}
             assert t["serial"]["handwritten"] in (None, t["serial"]["label"])
         if t["scenario"] == "serial_mismatch":
-            assert t["serial"]["handwritten"] != t["serial"]["label"]
+            _assert_a_serial_really_differs(f, t)
         if t["scenario"] == "invalid_vat":
             assert exp["codes"] == ["RESELLER_VAT_INVALID"]
+
+
+def _assert_a_serial_really_differs(folder: Path, t: dict) -> None:
+    claim = json.loads((folder / "claim.json").read_text())
+    serial = t["serial"]
+    assert claim["declared"]["serial_number"] == serial["declared"]
+    written_differs = serial["handwritten"] is not None and serial["handwritten"] != serial["label"]
+    declared_differs = serial["declared"] != serial["label"]
+    assert written_differs or declared_differs, serial
+
+
+def test_a_serial_mismatch_without_a_pen_is_on_the_claim_form(tmp_path):
+    """A web-shop PDF carries no handwriting: its serial mismatch must be the declared serial (it used to be a
+    claim with nothing mismatching, labelled review)."""
+    from pipeline.campaigns import load_campaigns
+    from pipeline.samples.generator import build_claim, make_plan
+
+    plans = [p for p in make_plan(300, 11, load_campaigns())
+             if p.scenario == "serial_mismatch" and p.layout == "webshop_pdf"]
+    assert plans, "seed 11 plans web-shop serial mismatches"
+    folder = build_claim(plans[0], tmp_path, 11)
+    t = _truth(folder)
+    assert t["serial"]["handwritten"] is None
+    _assert_a_serial_really_differs(folder, t)
+    assert t["serial"]["label"] == plans[0].serial
+    assert sum(a != b for a, b in zip(t["serial"]["declared"], t["serial"]["label"], strict=True)) == 2
 
 
 # ------------------------------------------------------------------- OCR

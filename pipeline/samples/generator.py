@@ -236,6 +236,7 @@ WHY = {
     "not_eligible": "The product on the receipt ({product}) is not on the campaign's list.",
     "missing_vat": "The receipt prints no org.nr./MVA number, which the Sony Norway terms require.",
     "serial_mismatch": "The serial handwritten on the receipt ({hand}) differs from the label and the form ({serial}).",
+    "serial_mismatch_form": "The serial declared on the form ({declared}) differs from the label photo ({serial}).",
     "order_confirmation": "The document is a web-shop order confirmation, which the terms do not accept.",
     "foreign_iban": "The payout IBAN is from {bank}, a country the campaign does not pay to.",
     "too_early": "The claim was registered {days} days after purchase; the terms require waiting {min_days} days.",
@@ -602,6 +603,14 @@ def _save_image(img: Image.Image, path: Path, fmt: str, quality: int | None, edi
         img.convert("RGB").save(path, "JPEG", quality=quality, subsampling=2, **kw)
 
 
+def _two_digits_changed(serial: str, rng: random.Random) -> str:
+    """The serial with two of its digits after the first changed (never to themselves)."""
+    s = list(serial)
+    for p in sorted(rng.sample(range(1, len(serial)), 2)):
+        s[p] = str((int(s[p]) + rng.randrange(1, 9)) % 10)
+    return "".join(s)
+
+
 def build_claim(plan: Plan, out_dir: Path, seed: int, alter_stage: str = "render") -> Path:
     campaigns = load_campaigns()
     camp = campaigns[plan.campaign_id]
@@ -629,11 +638,12 @@ def build_claim(plan: Plan, out_dir: Path, seed: int, alter_stage: str = "render
         if plan.campaign_id == SIGMA or plan.scenario == "serial_mismatch" or rng.random() < 0.3:
             written = plan.serial
             if plan.scenario == "serial_mismatch":
-                pos = sorted(rng.sample(range(1, len(plan.serial)), 2))
-                s = list(plan.serial)
-                for p in pos:
-                    s[p] = str((int(s[p]) + rng.randrange(1, 9)) % 10)
-                written = "".join(s)
+                written = _two_digits_changed(plan.serial, rng)
+    # A web-shop PDF carries no pen, so its serial mismatch is on the claim form: the declared serial differs from
+    # the label. Its own generator keeps every other draw of this claim (and so the rest of the set) unchanged.
+    declared_serial = plan.serial
+    if plan.scenario == "serial_mismatch" and written is None:
+        declared_serial = _two_digits_changed(plan.serial, random.Random(f"claimcheck-dataset:{seed}:{plan.index}:form"))
     if written:
         spec.handwritten = rng.choice(["S/N " + written, "SN: " + written, "S/N: " + written, written, "Serienr. " + written])
         spec.handwritten_value = written
@@ -797,7 +807,7 @@ def build_claim(plan: Plan, out_dir: Path, seed: int, alter_stage: str = "render
         "claim_id": plan.folder,
         "campaign_id": plan.campaign_id,
         "submitted_at": submitted.replace(tzinfo=tz).isoformat(),
-        "declared": {"product_model": product.name, "serial_number": plan.serial, "purchase_date": declared_date,
+        "declared": {"product_model": product.name, "serial_number": declared_serial, "purchase_date": declared_date,
                      "reseller": spec.shop.name, "receipt_number": spec.number},
         "claimant": {"name": name_c, "email": plan.email, "country": cc,
                      "phone": PHONE[cc].format(a=rng.randrange(100), b=rng.randrange(1000) if cc in ("NO", "RO") else rng.randrange(100)),
@@ -806,8 +816,9 @@ def build_claim(plan: Plan, out_dir: Path, seed: int, alter_stage: str = "render
         "files": {"receipt": truth_receipt["file"], "serial_photo": "serial.jpg"},
     }
     status, codes = RULES[plan.scenario][0], list(RULES[plan.scenario][1])
-    why = WHY[plan.scenario].format(date=purchase.date().isoformat(), product=product.name, hand=written,
-                                    serial=plan.serial, bank=plan.bank_country,
+    why_key = "serial_mismatch_form" if declared_serial != plan.serial else plan.scenario
+    why = WHY[why_key].format(date=purchase.date().isoformat(), product=product.name, hand=written,
+                                    declared=declared_serial, serial=plan.serial, bank=plan.bank_country,
                                     days=(submitted.date() - purchase.date()).days,
                                     min_days=camp.claim_min_days_after_purchase, vat=spec.shop.vat_value)
     expected: dict = {"status": status, "codes": codes, "why": why}
@@ -825,7 +836,7 @@ def build_claim(plan: Plan, out_dir: Path, seed: int, alter_stage: str = "render
         "reseller_id": plan.reseller_id,
         "sku": product.sku,
         "eligible_sku": any(s.sku == product.sku for s in camp.skus),
-        "serial": {"label": plan.serial, "declared": plan.serial, "handwritten": written},
+        "serial": {"label": plan.serial, "declared": declared_serial, "handwritten": written},
         "purchase_datetime": purchase.isoformat(),
         "submitted_at": claim["submitted_at"],
         "tamper": bool(alterations),

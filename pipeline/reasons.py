@@ -29,6 +29,7 @@ CATALOGUE: dict[str, tuple[Status, str]] = {
     "RECEIPT_FIELD_MISSING": (I, "The receipt does not show the {label}, which the terms require."),
     "RECEIPT_FIELD_UNCERTAIN": (V, "The {label} on the receipt was read with low confidence ({confidence:.0%})."),
     "DOCUMENT_KIND_NOT_ACCEPTED": (I, "The document looks like {kind_label}, which the terms do not accept as proof of purchase."),
+    "DOCUMENT_KIND_UNCERTAIN": (V, "The document was taken for {kind_label} with low confidence ({confidence:.0%}); the terms do not accept every kind of document."),
     "PURCHASE_OUTSIDE_WINDOW": (R, "The purchase date {date} is outside the campaign's purchase period {start} to {end}."),
     "PURCHASE_DATE_UNCERTAIN": (V, "The purchase date {date} would fall outside the campaign period, but it was read with low confidence."),
     "PURCHASE_AFTER_SUBMISSION": (V, "The receipt's date {date} is after the claim was submitted ({submitted})."),

@@ -53,6 +53,10 @@ class Context:
     def confident(self, fv: FieldValue | None) -> bool:
         return fv is not None and fv.confidence >= self.settings.accept_confidence
 
+    def campaign_refuses_some_kind(self) -> bool:
+        known = {k for k in DocumentKind if k != DocumentKind.UNKNOWN}
+        return not known <= set(self.campaign.accepted_document_kinds)
+
     def found(self, fv: FieldValue | None) -> bool:
         return fv is not None and fv.confidence >= self.settings.min_confidence
 
@@ -93,7 +97,14 @@ def rule_document_kind(ctx: Context) -> list[Reason]:
     ex = ctx.extraction
     if ex is None or ex.document_kind == DocumentKind.UNKNOWN:
         return []
-    if ex.document_kind in ctx.campaign.accepted_document_kinds:
+    accepted = ctx.campaign.accepted_document_kinds
+    if ex.document_kind in accepted:
+        if ctx.campaign_refuses_some_kind() and ex.document_kind_confidence < ctx.settings.document_kind_accept_confidence:
+            # an accepted kind read with low confidence may be a refused one (an order confirmation taken for a
+            # till receipt): not an approval on that reading
+            return [reason("DOCUMENT_KIND_UNCERTAIN", field="document_kind", confidence=ex.document_kind_confidence,
+                           clause=ctx.clause("DOCUMENT_KIND_NOT_ACCEPTED"),
+                           kind_label=KIND_LABELS.get(ex.document_kind.value, ex.document_kind.value))]
         return []
     status = Status.INCOMPLETE if ex.document_kind_confidence >= 0.5 else Status.REVIEW
     return [reason("DOCUMENT_KIND_NOT_ACCEPTED", field="document_kind", status=status,

@@ -179,6 +179,29 @@ def test_document_kind(request, kind, campaign_name, flagged):
     assert bool(rules.rule_document_kind(c)) is flagged
 
 
+@pytest.mark.parametrize(
+    ("campaign_name", "confidence", "expected"),
+    [("sigma", 0.45, ["DOCUMENT_KIND_UNCERTAIN"]), ("sigma", 0.50, ["DOCUMENT_KIND_UNCERTAIN"]), ("sigma", 0.60, []),
+     ("sigma", 0.85, []),
+     # Sony NO accepts every kind of proof the classifier knows but a handwritten receipt, so it is refusing one too
+     ("sony_no", 0.45, ["DOCUMENT_KIND_UNCERTAIN"])],
+)
+def test_accepted_document_kind_read_with_low_confidence_asks_for_review(request, campaign_name, confidence, expected):
+    campaign = request.getfixturevalue(campaign_name)
+    c = ctx(campaign, extraction=good_extraction(document_kind=DocumentKind.TILL_RECEIPT,
+                                                 document_kind_confidence=confidence))
+    reasons = rules.rule_document_kind(c)
+    assert codes(reasons) == expected
+    assert all(r.status == Status.REVIEW for r in reasons)
+
+
+def test_uncertain_document_kind_is_no_reason_where_every_kind_is_accepted(sigma):
+    every = tuple(k for k in DocumentKind if k != DocumentKind.UNKNOWN)
+    c = ctx(sigma.model_copy(update={"accepted_document_kinds": every}),
+            extraction=good_extraction(document_kind=DocumentKind.INVOICE, document_kind_confidence=0.4))
+    assert rules.rule_document_kind(c) == []
+
+
 # --- SKU, reseller, channel ----------------------------------------------------
 
 @pytest.mark.parametrize(

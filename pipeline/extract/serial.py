@@ -872,3 +872,40 @@ def cross_check_serial_length(hand: FieldValue | None, references: Sequence[tupl
     except Exception:  # noqa: BLE001 - a failed check leaves the field as it was
         log.debug("serial length cross-check failed", exc_info=True)
         return hand
+
+
+#: confidence of a handwritten serial read exactly as an independent source of the claim
+#: gives it (the form's declared serial, the label photo's confident reading): the OCR never
+#: sees those values, so a wrong reading would have to slip into exactly that number
+CONFIRMED_CONF = 0.92
+#: below this a reading is no reading (Settings.min_confidence): it is not confirmed
+CONFIRM_FLOOR = 0.3
+#: shortest serial whose agreement counts (a short number can agree by chance)
+CONFIRM_MIN_LEN = 6
+
+
+def confirm_serial(hand: FieldValue | None, references: Sequence[tuple[str, str]]) -> FieldValue | None:
+    """The handwritten serial with its confidence raised to `CONFIRMED_CONF` when its value
+    equals (upper-case alphanumerics) one of the claim's other serials (`references`:
+    (source, value) pairs such as ("declared", ...), ("label", ...)).
+
+    Sound only because the reading is independent of those values: `serial_candidates`,
+    `pick_serial` and the line re-reads never see the declared or the label serial, and no
+    candidate is chosen by its closeness to them. The value is never changed (a reading
+    that differs stays as read, at its own confidence, for `rule_serial` to flag); a
+    reading below `CONFIRM_FLOOR`, or shorter than `CONFIRM_MIN_LEN`, is not confirmed."""
+    if hand is None:
+        return None
+    try:
+        v = _compact(hand.value)
+        if len(v) < CONFIRM_MIN_LEN or hand.confidence < CONFIRM_FLOOR or hand.confidence >= CONFIRMED_CONF:
+            return hand
+        agree = [src for src, r in references if r and _compact(r) == v]
+        if not agree:
+            return hand
+        return hand.model_copy(update={"confidence": CONFIRMED_CONF,
+                                       "meta": {**hand.meta, "confirmed_by": ",".join(agree),
+                                                "read_confidence": f"{hand.confidence:.3f}"}})
+    except Exception:  # noqa: BLE001 - a failed check leaves the field as it was
+        log.debug("serial confirmation failed", exc_info=True)
+        return hand

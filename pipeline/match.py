@@ -364,8 +364,10 @@ _GENERATIONS = {"II", "III", "IV"}
 #: a maker's lens-line designation: one of them names a lens apart from another of the same
 #: focal length and aperture ("FE 35mm F1.4 GM" vs "FE 35mm F1.4 ZA")
 _DESIGNATIONS = {"G", "GM", "ZA"}
-#: score kept, at most, by a lens line that names another generation or designation than the SKU
-OTHER_LENS_CAP = 0.3
+#: score kept, at most, by a lens line that names another generation or designation than the SKU:
+#: never accepted, and not low enough for SKU_NOT_ELIGIBLE either (one OCR slip, "GM" read "G",
+#: must not reject a claim: a handler looks)
+OTHER_LENS_CAP = 0.5
 #: score kept, at most, when the SKU has a generation or designation the line does not print
 #: (the first generation, or a line cut short): below the accept threshold
 UNSTATED_CAP = 0.6
@@ -389,9 +391,11 @@ def _code_relation(line: ProductSpec, sku_codes: set[str]) -> str | None:
     """How the line's model codes relate to the SKU's (`sku_codes`: its number and the codes
     in its name), compared on the OCR-confusion fold: "own" when one is the SKU's code, alone
     or with one variant letter ("ILCE7M4K" kit, "ILCE7CB" colour; not "M2", not "2");
-    "other" when none is but one is of the SKU's family, another model ("SEL70200G" for
-    SEL70200G2, "ILCE7M3" for ILCE7M4, "ILCE7CM2" for ILCE7C); None otherwise. When the SKU's
-    own code is printed, another code of the family is taken for an OCR slip."""
+    "other" when none is but one is of the SKU's family, another model ("ILCE7M3" for ILCE7M4,
+    "ILCE7CM2" for ILCE7C); None otherwise. A code that is the start of the SKU's ("SEL50" of
+    SEL50F12GM, and so also "SEL70200G" of SEL70200G2) may be cut off by a narrow line: it says
+    nothing (the lens attributes judge it). When the SKU's own code is printed, another code
+    of the family is taken for an OCR slip."""
     def same(c: str, o: str) -> bool:
         return fold_confusions(c) == fold_confusions(o) or (
             len(c) == len(o) + 1 and c[-1].isalpha() and fold_confusions(c[:-1]) == fold_confusions(o))
@@ -402,9 +406,13 @@ def _code_relation(line: ProductSpec, sku_codes: set[str]) -> str | None:
     if not own:
         return None
 
+    def cut(c: str, o: str) -> bool:  # the code cut off at the end of a narrow line ("SEL50", "ILCE-66")
+        return len(c) < len(o) and fold_confusions(o).startswith(fold_confusions(c))
+
     if any(same(c, o) for c in line.codes for o in own):
         return "own"
-    if any(len(c) >= 5 and fold_confusions(c)[:3] == fold_confusions(o)[:3] for c in line.codes for o in own):
+    if any(len(c) >= 5 and fold_confusions(c)[:3] == fold_confusions(o)[:3] and not cut(c, o)
+           for c in line.codes for o in own):
         return "other"
     return None
 
@@ -494,10 +502,17 @@ def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSp
     code = norm_name(sku.sku)
     if len(code) >= 5 and re.search(r"(?<![A-Z0-9])" + re.escape(code) + r"(?![A-Z0-9])", t):
         return 0.97
-    best = 0.0
     relation = _code_relation(line_spec, {code, *spec.codes})
-    if relation == "other":
-        return 0.0  # the line's model code names another model of the family
+    best = _sku_line_score_by_name(text, t, sku, spec, line_spec, relation, line_implied)
+    # a model code of another model of the family: never accepted (nor rejected on it alone)
+    return min(best, UNSTATED_CAP) if relation == "other" else best
+
+
+def _sku_line_score_by_name(text: str, t: str, sku: Sku, spec: ProductSpec, line_spec: ProductSpec,
+                            relation: str | None, line_implied: bool) -> float:
+    """`_sku_line_score` past the SKU number: lens attributes, model codes, aliases, fuzzy
+    names (`t`: the line's normalised text)."""
+    best = 0.0
     if spec.is_lens and line_spec.is_lens:
         best = _spec_score(line_spec, spec, line_implied)
         # model codes printed with the lens (SEL2470GM2)

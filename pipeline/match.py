@@ -359,12 +359,71 @@ def _model_tokens(s: str) -> set[str]:
 
 
 _SERIES = {"DG", "DN", "HSM", "DC", "OS", "GM", "G", "OSS"}
+#: a lens's generation ("FE 70-200mm F4 G OSS II" is not the first "FE 70-200mm F4 G OSS")
+_GENERATIONS = {"II", "III", "IV"}
+#: a maker's lens-line designation: one of them names a lens apart from another of the same
+#: focal length and aperture ("FE 35mm F1.4 GM" vs "FE 35mm F1.4 ZA")
+_DESIGNATIONS = {"G", "GM", "ZA"}
+#: score kept, at most, by a lens line that names another generation or designation than the SKU:
+#: never accepted, and not low enough for SKU_NOT_ELIGIBLE either (one OCR slip, "GM" read "G",
+#: must not reject a claim: a handler looks)
+OTHER_LENS_CAP = 0.5
+#: score kept, at most, when the SKU has a generation or designation the line does not print
+#: (the first generation, or a line cut short): below the accept threshold
+UNSTATED_CAP = 0.6
+
+
+def _design_gap(line: ProductSpec, sku: ProductSpec) -> float | None:
+    """The cap on a lens line's score from the generation and designation marks: the line
+    prints another one than the SKU's (`OTHER_LENS_CAP`), or lacks one the SKU has
+    (`UNSTATED_CAP`); None when they agree."""
+    cap: float | None = None
+    for marks in (_GENERATIONS, _DESIGNATIONS):
+        ml, ms = line.series & marks, sku.series & marks
+        if ml != ms:
+            if ml:
+                return OTHER_LENS_CAP
+            cap = UNSTATED_CAP
+    return cap
+
+
+def _code_relation(line: ProductSpec, sku_codes: set[str]) -> str | None:
+    """How the line's model codes relate to the SKU's (`sku_codes`: its number and the codes
+    in its name), compared on the OCR-confusion fold: "own" when one is the SKU's code, alone
+    or with one variant letter ("ILCE7M4K" kit, "ILCE7CB" colour; not "M2", not "2");
+    "other" when none is but one is of the SKU's family, another model ("ILCE7M3" for ILCE7M4,
+    "ILCE7CM2" for ILCE7C); None otherwise. A code that is the start of the SKU's ("SEL50" of
+    SEL50F12GM, and so also "SEL70200G" of SEL70200G2) may be cut off by a narrow line: it says
+    nothing (the lens attributes judge it). When the SKU's own code is printed, another code
+    of the family is taken for an OCR slip."""
+    def same(c: str, o: str) -> bool:
+        return fold_confusions(c) == fold_confusions(o) or (
+            len(c) == len(o) + 1 and c[-1].isalpha() and fold_confusions(c[:-1]) == fold_confusions(o))
+
+    codes = [c for c in sku_codes if len(c) >= 5 and not c.isdigit()]
+    # the model's codes, not a family name inside one ("RX100" of "DSCRX100M6")
+    own = [c for c in codes if not any(c != o and c in o and not same(o, c) for o in codes)]
+    if not own:
+        return None
+
+    def cut(c: str, o: str) -> bool:  # the code cut off at the end of a narrow line ("SEL50", "ILCE-66")
+        return len(c) < len(o) and fold_confusions(o).startswith(fold_confusions(c))
+
+    if any(same(c, o) for c in line.codes for o in own):
+        return "own"
+    if any(len(c) >= 5 and fold_confusions(c)[:3] == fold_confusions(o)[:3] and not cut(c, o)
+           for c in line.codes for o in own):
+        return "other"
+    return None
 
 
 def _spec_conflict(line: ProductSpec, sku: ProductSpec) -> bool:
     """The line names an attribute that contradicts the SKU: another focal range,
-    aperture, mount or line letter, or the other design (DN vs HSM, DC vs DG)."""
+    aperture, mount or line letter, the other design (DN vs HSM, DC vs DG), or another
+    generation or designation mark (II, GM vs G vs ZA)."""
     if line.focal is not None and sku.focal is not None and line.focal != sku.focal:
+        return True
+    if line.is_lens and sku.is_lens and _design_gap(line, sku) == OTHER_LENS_CAP:
         return True
     if line.aperture and sku.aperture and abs(line.aperture[0] - sku.aperture[0]) >= 0.05:
         return True
@@ -428,6 +487,9 @@ def _spec_score(line: ProductSpec, sku: ProductSpec, line_implied: bool = False)
         if line.mount != sku.mount:
             return min(s, 0.2)
         s += 0.2
+    cap = _design_gap(line, sku)
+    if cap is not None:
+        s = min(s, cap)
     return max(0.0, min(0.95, s))
 
 
@@ -440,6 +502,16 @@ def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSp
     code = norm_name(sku.sku)
     if len(code) >= 5 and re.search(r"(?<![A-Z0-9])" + re.escape(code) + r"(?![A-Z0-9])", t):
         return 0.97
+    relation = _code_relation(line_spec, {code, *spec.codes})
+    best = _sku_line_score_by_name(text, t, sku, spec, line_spec, relation, line_implied)
+    # a model code of another model of the family: never accepted (nor rejected on it alone)
+    return min(best, UNSTATED_CAP) if relation == "other" else best
+
+
+def _sku_line_score_by_name(text: str, t: str, sku: Sku, spec: ProductSpec, line_spec: ProductSpec,
+                            relation: str | None, line_implied: bool) -> float:
+    """`_sku_line_score` past the SKU number: lens attributes, model codes, aliases, fuzzy
+    names (`t`: the line's normalised text)."""
     best = 0.0
     if spec.is_lens and line_spec.is_lens:
         best = _spec_score(line_spec, spec, line_implied)
@@ -455,6 +527,8 @@ def _sku_line_score(text: str, sku: Sku, spec: ProductSpec, line_spec: ProductSp
                     best = max(best, 0.9)
         return best
     # model codes and aliases (cameras; lenses named by code)
+    if relation == "own":
+        best = 0.92
     for c in spec.codes:
         if len(c) >= 5 and _chars_rx(c).search(t):
             best = max(best, 0.92)

@@ -184,14 +184,16 @@ def stage_match(s: Screening) -> Screening:
         channels.extend(find_excluded_channels(d, c.excluded_channels))
     ex = s.extraction
     if ex.serial_handwritten is not None:
-        from pipeline.extract.serial import cross_check_serial_length
+        from pipeline.extract.serial import confirm_serial, cross_check_serial_length
 
         # the claim's other serials: a handwritten reading of another length is probably short a digit
         label = s.label.serial if s.label is not None else None
         refs = [("declared", s.claim.declared.serial_number if s.claim else "")]
         if label is not None and label.confidence >= s.settings.accept_confidence:
             refs.append(("label", label.value))
-        ex = ex.model_copy(update={"serial_handwritten": cross_check_serial_length(ex.serial_handwritten, refs)})
+        # and a reading equal to one of them is confirmed (the OCR never saw them: no circularity)
+        hand = confirm_serial(cross_check_serial_length(ex.serial_handwritten, refs), refs)
+        ex = ex.model_copy(update={"serial_handwritten": hand})
     return dataclasses.replace(
         s,
         extraction=ex,

@@ -4,7 +4,7 @@ from the label photo): a reading of another length is not accepted (synthetic va
 from __future__ import annotations
 
 from models.fields import FieldValue
-from pipeline.extract.serial import LENGTH_DIFFERS_CONF, cross_check_serial_length
+from pipeline.extract.serial import CONFIRMED_CONF, LENGTH_DIFFERS_CONF, cross_check_serial_length
 
 
 def _hand(value: str, conf: float) -> FieldValue:
@@ -65,4 +65,5 @@ def test_stage_match_caps_a_short_handwritten_serial(sigma) -> None:  # type: ig
         return out.serial_handwritten
 
     assert run("5421887").confidence == LENGTH_DIFFERS_CONF
-    assert run("54218873").confidence == 0.88
+    assert run("54218874").confidence == 0.88  # same length, another number: rule_serial's to judge
+    assert run("54218873").confidence == CONFIRMED_CONF  # equal to the form's: confirmed (test_ver_serial_confirm)

@@ -1,8 +1,8 @@
 """Product lines on a receipt, and a structured parse of product names.
 
 `parse_product` reads a lens/camera name into focal range, aperture, series
-(DG DN, DG HSM, DC DN, OS, GM, G, OSS), line (ART/CONTEMPORARY/SPORTS, also
-"| A", "(A)"), mount (sony_e, l, canon, nikon, ...) and model codes
+(DG DN, DG HSM, DC DN, OS, GM, G, ZA, OSS; generations II-IV), line
+(ART/CONTEMPORARY/SPORTS, also "| A", "(A)"), mount (sony_e, l, canon, nikon, ...) and model codes
 (ILCE-7M4, SEL2470GM2); pipeline.match scores SKUs on these attributes.
 """
 
@@ -129,7 +129,9 @@ _MOUNTS = [
     (re.compile(r"FUJI|(?<![A-Z])X\s?-?\s?MOUNT"), "fuji_x"),
     (re.compile(r"MICRO\s?4\s?/\s?3|(?<![A-Z])MFT(?![A-Z])|M4/3"), "m43"),
 ]
-_SERIES = re.compile(r"(?<![A-Z])(DG|DN|HSM|DC|OS|OSS|GM|G|MACRO|II|III|IV)(?![A-Z])")
+_SERIES = re.compile(r"(?<![A-Z])(DG|DN|HSM|DC|OS|OSS|GM|G|ZA|MACRO|II|III|IV)(?![A-Z])")
+#: a Zeiss lens: its designation is ZA ("Sonnar T* FE 55mm F1.8 ZA", "Zeiss Batis 85mm F1.8")
+_ZEISS = re.compile(r"(?<![A-Z])(?:ZEISS|SONNAR|DISTAGON|PLANAR|BATIS|LOXIA)(?![A-Z])")
 _CODE = re.compile(r"(?<![A-Z0-9])([A-Z]{1,6}-?[0-9][A-Z0-9]*(?:-[A-Z0-9]+)?)(?![A-Z0-9])")
 
 
@@ -145,6 +147,16 @@ def _fix_token(tok: str) -> str:
     return _VOCAB_FOLD.get(fold_confusions(tok), tok)
 
 
+#: a roman generation numeral read with OCR slips ("Il", "lI", "I1" upper-cased to "IL", "LI", "I1")
+_ROMAN_SLIP = re.compile(r"(?<![A-Z0-9|])([IL1|]{2,3})(?![A-Z0-9|])")
+
+
+def _fix_roman(t: str) -> str:
+    """ "G Il" -> "G II": a two- or three-stroke token of I, l, 1 and | with at least one letter is
+    the generation numeral (all-digit "11" is a number and stays)."""
+    return _ROMAN_SLIP.sub(lambda m: "I" * len(m.group(1)) if re.search(r"[IL|]", m.group(1)) else m.group(1), t)
+
+
 def _f(x: str) -> float:
     return float(x.replace(",", "."))
 
@@ -154,7 +166,7 @@ def parse_product(text: str) -> ProductSpec:
     spec = ProductSpec()
     glued_mount: str | None = None
     try:
-        t = _split_glued(re.sub(r"[A-Z0-9]+", lambda m: _fix_token(m.group(0)), _norm(text)))
+        t = _split_glued(re.sub(r"[A-Z0-9]+", lambda m: _fix_token(m.group(0)), _fix_roman(_norm(text))))
         m = _FOCAL.search(t)
         if m:
             lo = int(m.group(1))
@@ -191,6 +203,8 @@ def parse_product(text: str) -> ProductSpec:
             a1 = _f(ma.group(1))
             spec.aperture = (a1, _f(ma.group(2)) if ma.group(2) else a1)
         spec.series = set(_SERIES.findall(t))
+        if _ZEISS.search(t):
+            spec.series.add("ZA")
         for rx, code in _LINE:
             if rx.search(t):
                 spec.line = code

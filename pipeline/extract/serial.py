@@ -284,17 +284,26 @@ def _is_one_insertion(short: str, long: str) -> bool:
 
 
 
+#: share of the shorter winner's weight a reading one character longer needs to win instead
+LONGER_READING_SHARE = 0.5
+
+
+def _cue_remnant(v: str, folded_short: str) -> bool:
+    """`v` is the shorter reading with a letter before or after it ("S45980652" of "45980652"):
+    a remnant of the cue, not a lost character."""
+    return (v[:1].isalpha() and fold_confusions(v[1:]) == folded_short) or \
+        (v[-1:].isalpha() and fold_confusions(v[:-1]) == folded_short)
+
+
 def _dropped_char_suspected(folded_value: str, cands: list[SerialCand]) -> bool:
     """Some reading is the picked value with one more character: views that agree
     on the shorter value may all have lost the same faint or joined digit, so
     agreement does not prove it."""
     for c in cands:
-        v = c.value
         # a letter before or after the number ("S45980652") is a remnant of the cue, not a lost character
-        if (v[:1].isalpha() and fold_confusions(v[1:]) == folded_value) or \
-                (v[-1:].isalpha() and fold_confusions(v[:-1]) == folded_value):
+        if _cue_remnant(c.value, folded_value):
             continue
-        if _is_one_insertion(folded_value, fold_confusions(v)):
+        if _is_one_insertion(folded_value, fold_confusions(c.value)):
             return True
     return False
 
@@ -334,8 +343,20 @@ def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
 
     weights = [weight(lst) for _, lst in clusters]
     bi = max(range(len(clusters)), key=lambda i: weights[i])
-    # a reading that is part of the winner ("935270" of "93527906") is the same ink read short: no rival
+    # the winner one character short of another reading ("5409262" / "54092626") and read so by one
+    # engine's views only (of one crop, they share its faint or joined stroke): the OCR loses a
+    # pen-written digit far more often than it invents one, so the longer reading wins when it
+    # carries a fair share of the winner's weight (its confidence stays capped below)
     win_key = clusters[bi][0]
+    one_engine = len({_family(c.engine) for c in clusters[bi][1]}) == 1
+    longer = [i for i, (key, lst) in enumerate(clusters)
+              if one_engine and i != bi and len(win_key) >= 5 and _is_one_insertion(win_key, key)
+              and weights[i] >= LONGER_READING_SHARE * weights[bi] and not _cue_remnant(lst[0].value, win_key)]
+    lost_char = bool(longer)
+    if longer:
+        bi = max(longer, key=lambda i: weights[i])
+        win_key = clusters[bi][0]
+    # a reading that is part of the winner ("935270" of "93527906") is the same ink read short: no rival
     for i, (key, _) in enumerate(clusters):
         if i != bi and len(key) >= 4 and (key in win_key or _is_one_insertion(key, win_key)):
             weights[i] = 0.0  # ("8752868" of "82752868": one character lost, not another number)
@@ -369,7 +390,7 @@ def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
         conf = min(conf, 0.6)  # a rival reading nearly as strong
     if any(ch.isalpha() for ch in value) and sum(ch.isdigit() for ch in value) >= len(value) - 2:
         conf = min(conf, 0.75)  # a letter or two among digits: often a slip
-    if _dropped_char_suspected(fv, cands):
+    if lost_char or _dropped_char_suspected(fv, cands):
         conf = min(conf, DROPPED_CHAR_CONF)
     alternatives = [clusters[i][1][0].value for i in sorted((i for i in range(len(clusters)) if i != bi),
                                                              key=lambda i: -weights[i])[:3]]
@@ -379,7 +400,8 @@ def pick_serial(cands: list[SerialCand], n_docs: int) -> FieldValue | None:
                       meta={"readings": str(len(docs)), "of_readings": str(n_docs), "engine": best_rep.engine,
                             "engines": ",".join(sorted(fams)), "agreement": f"{agree:.2f}",
                             "candidates": str(len(clusters)), "cue": "yes" if cued else "no",
-                            "alternatives": ",".join(alternatives)})
+                            "alternatives": ",".join(alternatives),
+                            **({"restored_char": "yes"} if lost_char else {})})
 
 
 # ------------------------------------------------------------------ region re-reads
@@ -871,4 +893,41 @@ def cross_check_serial_length(hand: FieldValue | None, references: Sequence[tupl
                                        "meta": {**hand.meta, "length_differs": f"read {len(v)}; {lens}"}})
     except Exception:  # noqa: BLE001 - a failed check leaves the field as it was
         log.debug("serial length cross-check failed", exc_info=True)
+        return hand
+
+
+#: confidence of a handwritten serial read exactly as an independent source of the claim
+#: gives it (the form's declared serial, the label photo's confident reading): the OCR never
+#: sees those values, so a wrong reading would have to slip into exactly that number
+CONFIRMED_CONF = 0.92
+#: below this a reading is no reading (Settings.min_confidence): it is not confirmed
+CONFIRM_FLOOR = 0.3
+#: shortest serial whose agreement counts (a short number can agree by chance)
+CONFIRM_MIN_LEN = 6
+
+
+def confirm_serial(hand: FieldValue | None, references: Sequence[tuple[str, str]]) -> FieldValue | None:
+    """The handwritten serial with its confidence raised to `CONFIRMED_CONF` when its value
+    equals (upper-case alphanumerics) one of the claim's other serials (`references`:
+    (source, value) pairs such as ("declared", ...), ("label", ...)).
+
+    Sound only because the reading is independent of those values: `serial_candidates`,
+    `pick_serial` and the line re-reads never see the declared or the label serial, and no
+    candidate is chosen by its closeness to them. The value is never changed (a reading
+    that differs stays as read, at its own confidence, for `rule_serial` to flag); a
+    reading below `CONFIRM_FLOOR`, or shorter than `CONFIRM_MIN_LEN`, is not confirmed."""
+    if hand is None:
+        return None
+    try:
+        v = _compact(hand.value)
+        if len(v) < CONFIRM_MIN_LEN or hand.confidence < CONFIRM_FLOOR or hand.confidence >= CONFIRMED_CONF:
+            return hand
+        agree = [src for src, r in references if r and _compact(r) == v]
+        if not agree:
+            return hand
+        return hand.model_copy(update={"confidence": CONFIRMED_CONF,
+                                       "meta": {**hand.meta, "confirmed_by": ",".join(agree),
+                                                "read_confidence": f"{hand.confidence:.3f}"}})
+    except Exception:  # noqa: BLE001 - a failed check leaves the field as it was
+        log.debug("serial confirmation failed", exc_info=True)
         return hand

@@ -88,5 +88,22 @@ def test_header_re_read_leaves_an_id_line_with_a_cut_prefix_alone(monkeypatch) -
     image = np.full((600, 400), 255, np.uint8)
     lines = [_line(["C.I1.F.:", "R025771280"], conf=0.6, y=40)]
     monkeypatch.setattr(rapid, "recognize_crops", lambda crops, threads=1: [("C.I.F.:R025771280", 0.97)] * len(crops))
+    monkeypatch.setattr(ocr, "REREAD_HEADER_LINES", True)
     out = ocr._reread_header_lines(image, lines, [])
     assert "R025771280" in out[0].text.split()
+
+
+def test_header_re_reads_are_off_by_default(monkeypatch) -> None:
+    import pipeline.ocr.rapid as rapid
+
+    calls: list[int] = []
+
+    def fake(crops, threads=1):  # type: ignore[no-untyped-def]
+        calls.append(len(crops))
+        return [("POPULAR BOOK CO", 0.97)] * len(crops)
+
+    monkeypatch.setattr(rapid, "recognize_crops", fake)
+    lines = [_line(["ROPULAR", "BOOK", "CO"], conf=0.5, y=10)]
+    assert ocr.REREAD_HEADER_LINES is False
+    assert ocr._reread_header_lines(np.full((600, 400), 255, np.uint8), lines, []) == lines
+    assert calls == []  # no second-engine call at all

@@ -84,6 +84,7 @@ def test_header_re_read_reaches_the_name_match(monkeypatch) -> None:
         return match_names(extract_receipt(DocumentText(file=doc(["x"]).file, pages=(page,))), names)
 
     monkeypatch.setattr(rapid, "recognize_crops", lambda crops, threads=1: [("POPULAR BOOK CO", 0.97)] * len(crops))
+    monkeypatch.setattr(ocr, "REREAD_HEADER_LINES", True)  # off by default (their cost)
     out = ocr._reread_header_lines(image, lines, [])
     assert out[1] == lines[1] and out[0].text == "POPULAR BOOK CO"
     before, after = match(lines), match(out)

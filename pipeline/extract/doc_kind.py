@@ -64,9 +64,11 @@ def classify(rows: list[Row]) -> tuple[DocumentKind, float]:
         return DocumentKind.UNKNOWN, 0.0
     counts = {"ORDER_CONF": 0, "INVOICE": 0, "RECEIPT": 0, "PAYMENT": 0, "RECEIPT_NO": 0}
     total_cues = 0
+    negated_order = False
     for row in rows:
         for c in find_cues(row.text):
             if c.label in ("INVOICE", "RECEIPT", "ORDER_CONF") and _negated(row.text, c.start):
+                negated_order |= c.label == "ORDER_CONF"
                 continue  # "Dette er ikke en faktura": not an invoice
             if c.label == "INVOICE" and _in_sentence(row.text, c.start, c.end):
                 continue  # "Faktura sendes ved afsendelse": an invoice mentioned, not this document
@@ -96,7 +98,10 @@ def classify(rows: list[Row]) -> tuple[DocumentKind, float]:
         if total_cues and _narrow_page(rows):
             return DocumentKind.TILL_RECEIPT, 0.45  # no title, but a slip's shape with a total
         return DocumentKind.UNKNOWN, 0.0
-    cap = 0.5 if mostly_low else 1.0
+    # an order-confirmation title read as negated: printed documents seldom say what they are not
+    # ("no Order confirmation" is more likely an OCR slip before the title, a neighbour's word read
+    # into its line): whatever kind the other cues give is unsure
+    cap = 0.5 if mostly_low or negated_order else 1.0
     if invoice_score > receipt_score:
         margin = invoice_score - receipt_score
         return DocumentKind.INVOICE, round(min(cap, clamp01(0.5 + 0.1 * margin)), 3)

@@ -788,6 +788,31 @@ def reread_serial_regions(info: FileInfo | None, doc: DocumentText, ex: ReceiptE
 MAJORITY_RNO_CONF = 0.88
 
 
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _another_reading(view: str, page: str) -> bool:
+    """`view` differs from `page` in one character only (one substituted, dropped or added), and
+    not by a repeated character merged or doubled ("2999" for "29999", a recogniser's slip)."""
+    if _edit_distance(view, page) != 1:
+        return False
+    if abs(len(view) - len(page)) == 1:
+        long, short = (view, page) if len(view) > len(page) else (page, view)
+        for i in range(len(long)):
+            if long[:i] + long[i + 1:] == short and ((i > 0 and long[i - 1] == long[i])
+                                                     or (i + 1 < len(long) and long[i + 1] == long[i])):
+                return False
+    return True
+
+
 def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> ReceiptExtraction:
     """The receipt number checked against the line re-reads: filled in when the page
     reading garbled it, more confident when the re-reads agree, less when they don't."""
@@ -818,8 +843,12 @@ def _vote_receipt_number(ex: ReceiptExtraction, synth: list[DocumentText]) -> Re
         return ex.model_copy(update={"receipt_number": best.model_copy(update={
             "confidence": round(min(0.7, best.confidence), 3),
             "meta": {**best.meta, "source": "line re-read", "page_reading": cur.value}})})
-    elif len(same) >= 2 and len(same) > len(other):
-        # most views of the line agree with the page reading, one slipped: no gain, no loss
+    elif len(same) >= 2 and len(same) > len(other) \
+            and not any(_another_reading(key(f.value), key(cur.value)) for f in other):
+        # most views of the line agree with the page reading, one slipped: wholesale ("20000" for
+        # "29999") or a repeated character merged ("2999"): no gain, no loss. A view one other
+        # character off is another reading of an unclear character (maybe the right one): that
+        # lowers it (below)
         c = min(cur.confidence, MAJORITY_RNO_CONF)
     else:
         c = min(cur.confidence, 0.6)

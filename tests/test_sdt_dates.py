@@ -129,3 +129,13 @@ def test_a_date_in_the_future_is_never_auto_approved(monkeypatch: pytest.MonkeyP
     future = dt.date.today() + dt.timedelta(days=40)
     d = _date(["KEDAI A", (f"Date: {future:%d/%m/%Y} 12:16", 0.97, AGREED), "TOTAL 5.00"])
     assert d.value == future.isoformat() and d.confidence < 0.8
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("25/01/20 18", "2018-01-25"),              # a space read inside the year: not 2020
+    ("Date: 25/01/20 18 12:30", "2018-01-25"),
+    ("25/01/20 18:30", "2020-01-25"),           # a two-digit year and a time
+    ("25/01/20", "2020-01-25"),
+])
+def test_four_digit_year_with_a_space_in_it(text: str, iso: str) -> None:
+    assert [h.date.isoformat() for h in find_dates(text)] == [iso]

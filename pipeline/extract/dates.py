@@ -111,6 +111,9 @@ _YMD = re.compile(rf"(?<![\d])(\d{{4}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{1,2
 #: a time glued to the year ("25/01/201812:30": the space was not read)
 _DMY_GLUED_TIME = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})"
                              rf"(?=\d{{1,2}}[:.]\d{{2}}(?![\d]))")
+#: a four-digit year read with a space in it ("25/01/20 18": not 2020); not before a
+#: time ("25/01/20 18:30" is 2020 at 18:30)
+_DMY_SPLIT_YEAR = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(20 \d{{2}})(?![\d]|[:.]\d)")
 _DMONY = re.compile(rf"(?<![0-9a-z])(\d{{1,2}})(?:st|nd|rd|th)?\s?[.\-/]?\s?(?:of\s)?({_MONTH_ALT})\.?\s?[.\-/,]?\s?(\d{{4}}|\d{{2}})(?![0-9])")
 _MONDY = re.compile(rf"(?<![0-9a-z])({_MONTH_ALT})\.?\s?(\d{{1,2}})(?:st|nd|rd|th)?(?:,\s?|\s)(\d{{4}})(?![0-9])")
 
@@ -142,10 +145,10 @@ def find_dates(text: str, *, loose: bool = False) -> list[DateHit]:
         if d and free(m.start(), m.end()):
             hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "ymd"))
             taken.append((m.start(), m.end()))
-    for m in [*_DMY.finditer(f), *_DMY_GLUED_TIME.finditer(f)]:
+    for m in [*_DMY_SPLIT_YEAR.finditer(f), *_DMY.finditer(f), *_DMY_GLUED_TIME.finditer(f)]:
         if not free(m.start(), m.end()):
             continue
-        d = _mk(_year(m.group(4)), int(m.group(3)), int(m.group(1)))
+        d = _mk(_year(m.group(4).replace(" ", "")), int(m.group(3)), int(m.group(1)))
         repaired = False
         style = "dmy"
         if d is None and int(m.group(3)) > 12:

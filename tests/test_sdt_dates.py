@@ -139,3 +139,10 @@ def test_a_date_in_the_future_is_never_auto_approved(monkeypatch: pytest.MonkeyP
 ])
 def test_four_digit_year_with_a_space_in_it(text: str, iso: str) -> None:
     assert [h.date.isoformat() for h in find_dates(text)] == [iso]
+
+
+def test_loose_date_after_a_time_on_its_row() -> None:
+    d = extract_receipt(doc(["99 MART", "05: 38PM 568268 04-0618", "TOTAL 5.00"])).purchase_date
+    assert d is not None and d.value == "2018-06-04" and d.confidence < 0.8
+    # a price is no time
+    assert extract_receipt(doc(["99 MART", "ITEM 5.38 568268 04-0618", "TOTAL 5.00"])).purchase_date is None

@@ -472,6 +472,8 @@ def _time_after(text: str, end: int) -> bool:
                 or _GLUED_TIME.match(text, end))
 
 
+#: a time earlier on the row ("09:06PM 569547 19-0318")
+_ROW_TIME = re.compile(r"(?<![\d.,])\d{1,2}\s?:\s?\d{2}(?![\d.,])")
 _GLUED_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?![\d])")
 
 
@@ -501,7 +503,8 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
         for h in hits:
             cue = any(c.label == "DATE" and c.end <= h.start for c in cues)
             prev_label_only = (i > 0 and any(c.label == "DATE" for c in prev_cues) and not find_dates(rows[i - 1].text))
-            if h.style == "loose" and not (cue or prev_label_only or _time_after(text, h.end)):
+            if h.style == "loose" and not (cue or prev_label_only or _time_after(text, h.end)
+                                           or _ROW_TIME.search(text[:h.start])):
                 continue  # a separator lost or read as "1": a date only where a label or a time says so
             other = any(c.label == "OTHER_DATE" and c.end <= h.start for c in cues)
             score = 0.45

@@ -55,3 +55,14 @@ def test_amount_below_that_is_no_rounding_of_the_total_is_ignored() -> None:
              "GRAND TOTAL RM15.40", "CASH RM50.00", "CHANGE RM34.60"]
     t = _total(lines)
     assert t is not None and t.value == "15.40" and t.confidence >= 0.8  # confirmed by cash - change
+
+
+def test_total_with_lost_point_and_a_look_alike_in_the_cents() -> None:
+    lines = ["KEDAI E", "ITEM 64.13", "Total Sales (Incl. GST 6%) RM 64 I3", "CASH RM 100.00", "CHANGE RM 35.87"]
+    t = _total(lines)
+    assert t is not None and t.value == "64.13" and t.raw == "64 I3"
+    # two look-alikes are not repaired (no digit left to say it is an amount)
+    from pipeline.extract.amounts import _lost_decimal_point
+
+    assert _lost_decimal_point("Total Sales RM 64 II", 0) is None
+    assert _lost_decimal_point("Items 3 IO", 0) is None

@@ -529,6 +529,21 @@ def _repeated_under_another_label(value: Decimal, row_idx: int, row: Row,
                for c in cands)
 
 
+_SLIPPED_CENTS = re.compile(r"(?<=\d )([0-9OoIlSBZ]{2})(?=\s*$)")
+
+
+def _repair_cents(text: str) -> str:
+    """"RM 64 I3": the two digits after a lost point read with one look-alike letter
+    (length-preserving; one real digit needed)."""
+    def fix(m: re.Match[str]) -> str:
+        tok = m.group(1)
+        if sum(ch.isdigit() for ch in tok) != 1:
+            return tok
+        return "".join(_AMT_DIGIT.get(ch, ch) for ch in tok)
+
+    return _SLIPPED_CENTS.sub(fix, text)
+
+
 _ZERO_CENTS = re.compile(r"(?<![\d.,\-])0(\d{2})\s*$")
 
 
@@ -543,11 +558,11 @@ def _lost_point_after_zero(text: str) -> AmountHit | None:
 def _lost_decimal_point(text: str, start: int) -> AmountHit | None:
     """"Total Sales RM 64 13": an amount at the end of a total row whose decimal
     point the OCR lost (read as a space)."""
-    m = _LOST_POINT.search(text, start)
+    m = _LOST_POINT.search(text, start) or _LOST_POINT.search(_repair_cents(text), start)
     if not m:
         return None
     v = Decimal(f"{m.group(1)}.{m.group(2)}")
-    return AmountHit(v, m.start(), m.end(), m.group(0), True)
+    return AmountHit(v, m.start(), m.end(), text[m.start():m.end()], True)
 
 
 def _payment_facts(rows: list[Row]) -> _Facts:

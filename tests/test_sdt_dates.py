@@ -146,3 +146,17 @@ def test_loose_date_after_a_time_on_its_row() -> None:
     assert d is not None and d.value == "2018-06-04" and d.confidence < 0.8
     # a price is no time
     assert extract_receipt(doc(["99 MART", "ITEM 5.38 568268 04-0618", "TOTAL 5.00"])).purchase_date is None
+
+
+@pytest.mark.parametrize("label", ["TXN DATE", "Transaction Date", "Sales Date", "Tarikh Invois", "Issue Date"])
+def test_more_date_labels_lift_the_date(label: str) -> None:
+    lines = ["KEDAI A", ("REF 77 CASHIER 2", 0.95), (f"{label}: 25/01/2018", 0.95), "TOTAL 5.00"]
+    d = extract_receipt(doc(lines)).purchase_date
+    assert d is not None and d.meta["cue"] == "yes"
+
+
+@pytest.mark.parametrize("label", ["Valid till", "Reprinted on", "Tarikh Luput", "Expiry Date", "Redeem by"])
+def test_voucher_and_reprint_dates_are_not_the_purchase_date(label: str) -> None:
+    lines = ["KEDAI A", f"{label}: 25/01/2019", "TOTAL 5.00", "25/01/2018"]
+    d = extract_receipt(doc(lines)).purchase_date
+    assert d is not None and d.value == "2018-01-25"

@@ -66,3 +66,9 @@ def test_total_with_lost_point_and_a_look_alike_in_the_cents() -> None:
 
     assert _lost_decimal_point("Total Sales RM 64 II", 0) is None
     assert _lost_decimal_point("Items 3 IO", 0) is None
+
+
+def test_malay_total_labels() -> None:
+    for label in ("JUMLAH SEMUA", "JUMLAH HARGA", "AMAUN PERLU DIBAYAR"):
+        t = _total(["KEDAI F", "ITEM A 3.00", "ITEM B 4.50", f"{label} RM 7.50", "ITEMS 2 QTY 2 1.00"])
+        assert t is not None and t.value == "7.50" and t.meta["cue"].upper() == label, (label, t)

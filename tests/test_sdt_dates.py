@@ -160,3 +160,8 @@ def test_voucher_and_reprint_dates_are_not_the_purchase_date(label: str) -> None
     lines = ["KEDAI A", f"{label}: 25/01/2019", "TOTAL 5.00", "25/01/2018"]
     d = extract_receipt(doc(lines)).purchase_date
     assert d is not None and d.value == "2018-01-25"
+
+
+def test_warranty_end_on_the_same_day_is_no_year_conflict() -> None:
+    d = _date(["KEDAI A", ("Date: 25/01/2018 11:58", 0.97, AGREED), "TOTAL 5.00", "Warranty until 25/01/2020"])
+    assert d.value == "2018-01-25" and d.confidence >= 0.8 and "year_conflict" not in d.meta

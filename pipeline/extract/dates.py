@@ -425,10 +425,14 @@ def _year_conflict(rows: list[Row], h: DateHit, row: Row) -> str | None:
     """How the receipt contradicts the year of `h`: "other_date" when the same day and
     month are printed with another year (not a period's other end), "embedded" when a
     long number holds the date as yyyymmdd with another year."""
+    from pipeline.extract.cues import find_cues
+
     d = h.date
     for text in _other_rows_text(rows, row, h):
         for o in find_dates(text):
-            if (o.date.month, o.date.day) == (d.month, d.day) and o.date.year != d.year and o.style != "mdy":
+            if (o.date.month, o.date.day) == (d.month, d.day) and o.date.year != d.year and o.style != "mdy" \
+                    and not any(c.label == "OTHER_DATE" and c.end <= o.start for c in find_cues(text)):
+                # (a warranty or voucher end "valid until 25/01/2020" falls on the same day)
                 return "other_date"
         for m in _DIGIT_RUN.finditer(text):
             run = m.group(0)

@@ -72,3 +72,28 @@ def test_malay_total_labels() -> None:
     for label in ("JUMLAH SEMUA", "JUMLAH HARGA", "AMAUN PERLU DIBAYAR"):
         t = _total(["KEDAI F", "ITEM A 3.00", "ITEM B 4.50", f"{label} RM 7.50", "ITEMS 2 QTY 2 1.00"])
         assert t is not None and t.value == "7.50" and t.meta["cue"].upper() == label, (label, t)
+
+
+def test_cents_read_apart() -> None:
+    from pipeline.extract.amounts import find_amounts
+
+    assert [str(h.value) for h in find_amounts("CREDIT RM 42.3 5")] == ["42.35"]
+    assert [str(h.value) for h in find_amounts("TOTAL 12.5 0%")] == ["12.50"]  # a percentage stays apart
+    lines = ["KEDAI G", "ITEM 42.35", "TOTAL SALES (INCL GST) RM 42.3 5", "CREDIT RM 42.35"]
+    t = _total(lines)
+    assert t is not None and t.value == "42.35" and t.confidence >= 0.8
+
+
+def test_digits_one_space_before_the_total_keep_it_below_auto_approve() -> None:
+    # "14 8.40" may be 148.40 read apart; a tax-summary row repeating 8.40 is no proof
+    lines = ["KEDAI H", "ITEM 148.40", "Total Sales (Excluding GST) : 140.00", "Total GST : 8.40",
+             "Total Sales (Inclusive of GST) : 14 8.40", "Total : 140.00 8.40"]
+    t = _total(lines)
+    assert t is not None and t.value == "8.40" and t.confidence < 0.8 and t.meta.get("split_front") == "yes"
+    # read whole, the same receipt's total is confirmed by net + tax
+    lines[4] = "Total Sales (Inclusive of GST) : 148.40"
+    t = _total(lines)
+    assert t is not None and t.value == "148.40" and "split_front" not in t.meta
+    # a card paying the amount as read settles it
+    t = _total(["KEDAI H", "ITEM 12.50", "TOTAL 3 12.50", "VISA 12.50"])
+    assert t is not None and t.value == "12.50" and t.confidence >= 0.8

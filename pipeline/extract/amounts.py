@@ -24,7 +24,9 @@ _AMOUNT_RE = re.compile(
     r"|(?<=EUR)|(?<=Eur)|(?<=DKK)|(?<=NOK)|(?<=SEK)|(?<=RON)|(?<=LEI)|(?<=Lei)|(?<=MYR)|(?<=USD))"
     r"(-\s?)?"
     r"(\d{1,3}(?:(?P<ts>[ .,\u00a0'])\d{3})(?:(?P=ts)\d{3})*|\d+)"
-    r"(?:(?P<ds>[.,])(?:(?<=\d[.,])\x20(?=\d\d(?![\d.,]))|(?<=\d[.,])\x20(?=-))?(\d{1,2}|-{1,2})(?!\d))?"
+    r"(?:(?P<ds>[.,])(?:(?<=\d[.,])\x20(?=\d\d(?![\d.,]))|(?<=\d[.,])\x20(?=-))?"
+    # (the cents read apart: "42.3 5")
+    r"(\d\x20\d(?![\w.,])|\d{1,2}|-{1,2})(?!\d))?"
     r"(?![\w.,/:]\d|\d|%)"
 )
 
@@ -45,6 +47,8 @@ def _parse_match(m: re.Match[str]) -> Decimal | None:
     digits = intpart.replace(ts, "") if ts else intpart
     if ts is None and len(digits) > 9:
         return None
+    if frac is not None:
+        frac = frac.replace(" ", "")
     if frac is None or frac.startswith("-"):
         s = digits
     else:
@@ -287,6 +291,12 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             meta["text_layer" if _text_layer(row) else "engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
+        if fix is None and _split_front(row.text, h) and not {"card", "cash-change"} & set(support):
+            # "TOTAL SALES : 14 8.40": digits just before the amount, one space away, may be
+            # its own front (148.40) read apart; only a payment line paying the amount as
+            # read settles it
+            conf = min(conf, 0.79)
+            meta["split_front"] = "yes"
         if set(support) == {"repeated"} and not _repeated_under_another_label(h.value, i, row, cands):
             # the same line printed twice (a category total in the items and again in a
             # summary) is one reading, not a confirmation
@@ -754,6 +764,14 @@ def _repair_from_facts(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row
         return None
     v, (kind, r) = next(iter(found.items()))
     return v, kind, r
+
+
+_FRONT = re.compile(r"(?<![\d.,])\d{1,3} $")
+
+
+def _split_front(text: str, h: AmountHit) -> bool:
+    """A short digit group one space before the amount ("14 8.40"), not a currency or label."""
+    return bool(_FRONT.search(text[:h.start]))
 
 
 _NICKEL = Decimal("0.05")

@@ -165,3 +165,13 @@ def test_voucher_and_reprint_dates_are_not_the_purchase_date(label: str) -> None
 def test_warranty_end_on_the_same_day_is_no_year_conflict() -> None:
     d = _date(["KEDAI A", ("Date: 25/01/2018 11:58", 0.97, AGREED), "TOTAL 5.00", "Warranty until 25/01/2020"])
     assert d.value == "2018-01-25" and d.confidence >= 0.8 and "year_conflict" not in d.meta
+
+
+def test_one_digit_day_after_a_lone_digit_is_not_auto_approved() -> None:
+    d = _date(["KEDAI A", ("Date: 2 8/12/2017 11:58", 0.97, AGREED), "TOTAL 5.00"])
+    assert d.value == "2017-12-08" and d.confidence < 0.8  # maybe the 28th, read apart
+    d = _date(["KEDAI A", ("Date: 8/12/2017 11:58", 0.97, AGREED), "TOTAL 5.00"])
+    assert d.value == "2017-12-08" and d.confidence >= 0.8
+    # "4 8/12/2017" joined is no date (day 48): nothing to doubt
+    d = _date(["KEDAI A", ("Date: 4 8/12/2017 11:58", 0.97, AGREED), "TOTAL 5.00"])
+    assert d.confidence >= 0.8

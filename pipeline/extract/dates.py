@@ -470,6 +470,22 @@ def _weekday_fits_other_year(d: dt.date, weekday: int) -> bool:
     return False
 
 
+_LONE_DIGIT_BEFORE = re.compile(r"(?<![\d.,:/\-])(\d) ?$")
+
+
+def _split_day(text: str, h: DateHit) -> bool:
+    """A one-digit day with a lone digit one space before it whose joined reading is
+    also a date ("2 8/12/2017": the 28th read apart?)."""
+    day = re.match(r"\d+", fold_text(repair_numeric(h.raw)))
+    if day is None or len(day.group(0)) != 1 or not text[:h.start].endswith(" "):
+        return False
+    m = _LONE_DIGIT_BEFORE.search(text[:h.start].rstrip(" ") + " ")
+    if m is None or text[:h.start].rstrip(" ") != text[:h.start][:-1]:
+        return False
+    joined = m.group(1) + text[h.start:h.end]
+    return any(o.start == 0 for o in find_dates(joined))
+
+
 def _time_after(text: str, end: int) -> bool:
     """A time follows the date at `end` ("12:01", " (SUN) 16:02", or glued: "201812:30")."""
     return bool(_TIME_AFTER.match(text, end) or _WEEKDAY_TIME_AFTER.match(fold_text(text), end)
@@ -549,6 +565,9 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
             conf = max(conf, AGREED_ONLY_CONF)
     if h.style == "mdy":
         conf = min(conf, MDY_CAP)
+    split = _split_day(row.text, h)
+    if split:
+        conf = min(conf, MDY_CAP)  # "2 8/12/2017": 28 December read apart, or the 8th?
     meta = {"style": h.style, "cue": "yes" if cued else "no", "only_date": "yes" if only else "no",
             "engines_agree": "yes" if agreed else "no"}
     # weekday: a full name anywhere near the top or the date row; short forms only on the date row

@@ -175,3 +175,17 @@ def test_one_digit_day_after_a_lone_digit_is_not_auto_approved() -> None:
     # "4 8/12/2017" joined is no date (day 48): nothing to doubt
     d = _date(["KEDAI A", ("Date: 4 8/12/2017 11:58", 0.97, AGREED), "TOTAL 5.00"])
     assert d.confidence >= 0.8
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("DATE: 24/0 5/2018", "2018-05-24"),
+    ("24/05/201 8 11:58", "2018-05-24"),
+])
+def test_space_read_inside_a_digit_group_in_loose_mode(text: str, iso: str) -> None:
+    assert find_dates(text) == []
+    assert [(h.date.isoformat(), h.style) for h in find_dates(text, loose=True)] == [(iso, "loose")]
+
+
+@pytest.mark.parametrize("text", ["12 34 5678", "TEL 03 - 8079 0255", "RM 12.3 4", "1 2 3"])
+def test_spaced_numbers_are_no_loose_dates(text: str) -> None:
+    assert find_dates(text, loose=True) == []

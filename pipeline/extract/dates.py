@@ -175,7 +175,7 @@ def find_dates(text: str, *, loose: bool = False) -> list[DateHit]:
                 hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "month_name", len(yr) == 2))
                 taken.append((m.start(), m.end()))
     if loose:
-        for s0, e0, d in _loose_numeric_dates(f):
+        for s0, e0, d in [*_loose_numeric_dates(f), *_spaced_numeric_dates(f)]:
             if free(s0, e0):
                 hits.append(DateHit(d, s0, e0, text[s0:e0], "loose", False, True))
                 taken.append((s0, e0))
@@ -232,6 +232,33 @@ def _loose_readings(tok: str) -> set[dt.date]:
                 out |= {_dm(d, m, y) for m, y in _splits(rest[1:], (1, 2), (4,)) if rest[1 + len(m)] == "1"}
     out.discard(None)
     return out  # type: ignore[return-value]
+
+
+_SPACED_RUN = re.compile(r"(?<![\w.,/\-:])\d(?:[\d./\-]| (?=\d))*\d(?![\w/\-:]|[.,]\d)")
+
+
+def _spaced_numeric_dates(f: str) -> list[tuple[int, int, dt.date]]:
+    """(start, end, date) of runs of digits and separators with spaces read inside
+    their digit groups ("24/0 5/2018", "24/05/201 8"): the run without its spaces is
+    one numeric date."""
+    out = []
+    for m in _SPACED_RUN.finditer(f):
+        run = m.group(0)
+        if " " not in run or run.count(" ") > 2:
+            continue
+        compact = run.replace(" ", "")
+        for rx, order in ((_DMY, "dmy"), (_YMD, "ymd")):
+            mm = rx.fullmatch(compact)
+            if mm is None:
+                continue
+            if order == "dmy":
+                d = _mk(_year(mm.group(4)), int(mm.group(3)), int(mm.group(1)))
+            else:
+                d = _mk(_year(mm.group(1)), int(mm.group(3)), int(mm.group(4)))
+            if d is not None:
+                out.append((m.start(), m.end(), d))
+                break
+    return out
 
 
 def _loose_numeric_dates(f: str) -> list[tuple[int, int, dt.date]]:

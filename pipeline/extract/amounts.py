@@ -24,7 +24,9 @@ _AMOUNT_RE = re.compile(
     r"|(?<=EUR)|(?<=Eur)|(?<=DKK)|(?<=NOK)|(?<=SEK)|(?<=RON)|(?<=LEI)|(?<=Lei)|(?<=MYR)|(?<=USD))"
     r"(-\s?)?"
     r"(\d{1,3}(?:(?P<ts>[ .,\u00a0'])\d{3})(?:(?P=ts)\d{3})*|\d+)"
-    r"(?:(?P<ds>[.,])(?:(?<=\d[.,])\x20(?=\d\d(?![\d.,]))|(?<=\d[.,])\x20(?=-))?(\d{1,2}|-{1,2})(?!\d))?"
+    r"(?:(?P<ds>[.,])(?:(?<=\d[.,])\x20(?=\d\d(?![\d.,]))|(?<=\d[.,])\x20(?=-))?"
+    # (the cents read apart: "42.3 5")
+    r"(\d\x20\d(?![\w.,])|\d{1,2}|-{1,2})(?!\d))?"
     r"(?![\w.,/:]\d|\d|%)"
 )
 
@@ -45,6 +47,8 @@ def _parse_match(m: re.Match[str]) -> Decimal | None:
     digits = intpart.replace(ts, "") if ts else intpart
     if ts is None and len(digits) > 9:
         return None
+    if frac is not None:
+        frac = frac.replace(" ", "")
     if frac is None or frac.startswith("-"):
         s = digits
     else:
@@ -241,6 +245,10 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
                     c[1] if good else c[0])
 
         cands.sort(key=key)
+        rounded = _rounded_below(cands, facts)
+        if rounded is not None:
+            cands.remove(rounded)
+            cands.append(rounded)
         score, i, h, row, cue_text = cands[-1]
         conf = clamp01(0.9 * min(score, 1.0) * ocr_factor(row.conf_of_span(h.start, h.end)))
         support = _support(h.value, i, cands, facts)
@@ -283,6 +291,12 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             meta["text_layer" if _text_layer(row) else "engines_agree"] = "yes"
         if "repaired_from" in meta:
             conf = min(conf, 0.78)  # one derived reading against the printed one: never auto-approved
+        if fix is None and _split_front(row.text, h) and not {"card", "cash-change"} & set(support):
+            # "TOTAL SALES : 14 8.40": digits just before the amount, one space away, may be
+            # its own front (148.40) read apart; only a payment line paying the amount as
+            # read settles it
+            conf = min(conf, 0.79)
+            meta["split_front"] = "yes"
         if set(support) == {"repeated"} and not _repeated_under_another_label(h.value, i, row, cands):
             # the same line printed twice (a category total in the items and again in a
             # summary) is one reading, not a confirmation
@@ -525,14 +539,40 @@ def _repeated_under_another_label(value: Decimal, row_idx: int, row: Row,
                for c in cands)
 
 
+_SLIPPED_CENTS = re.compile(r"(?<=\d )([0-9OoIlSBZ]{2})(?=\s*$)")
+
+
+def _repair_cents(text: str) -> str:
+    """"RM 64 I3": the two digits after a lost point read with one look-alike letter
+    (length-preserving; one real digit needed)."""
+    def fix(m: re.Match[str]) -> str:
+        tok = m.group(1)
+        if sum(ch.isdigit() for ch in tok) != 1:
+            return tok
+        return "".join(_AMT_DIGIT.get(ch, ch) for ch in tok)
+
+    return _SLIPPED_CENTS.sub(fix, text)
+
+
+_ZERO_CENTS = re.compile(r"(?<![\d.,\-])0(\d{2})\s*$")
+
+
+def _lost_point_after_zero(text: str) -> AmountHit | None:
+    """"Change 005": a row ending in a zero and two digits, "0.05" without its point."""
+    m = _ZERO_CENTS.search(text)
+    if not m:
+        return None
+    return AmountHit(Decimal(f"0.{m.group(1)}"), m.start(), m.end(), m.group(0), True)
+
+
 def _lost_decimal_point(text: str, start: int) -> AmountHit | None:
     """"Total Sales RM 64 13": an amount at the end of a total row whose decimal
     point the OCR lost (read as a space)."""
-    m = _LOST_POINT.search(text, start)
+    m = _LOST_POINT.search(text, start) or _LOST_POINT.search(_repair_cents(text), start)
     if not m:
         return None
     v = Decimal(f"{m.group(1)}.{m.group(2)}")
-    return AmountHit(v, m.start(), m.end(), m.group(0), True)
+    return AmountHit(v, m.start(), m.end(), text[m.start():m.end()], True)
 
 
 def _payment_facts(rows: list[Row]) -> _Facts:
@@ -555,6 +595,15 @@ def _payment_facts(rows: list[Row]) -> _Facts:
         if not amts and _has_word(words, _ROUND_WORDS):
             lost = _lost_decimal_point(row.text, 0)  # "Rounding Adjustment RM 0 02"
             if lost is not None and lost.value < 1:
+                amts = [lost]
+        if not amts and _has_word(words, _CHANGE_WORDS):
+            # "Change 005", "Change RM 0 10": change of less than one unit whose point was lost
+            lost = _lost_decimal_point(row.text, 0) or _lost_point_after_zero(row.text)
+            if lost is not None and lost.value < 1:
+                amts = [lost]
+        elif not amts and _has_word(words, _TENDER_WORDS) and not _has_word(words, _CARD_WORDS):
+            lost = _lost_decimal_point(row.text, 0)  # "Cash Received 30 . 50"
+            if lost is not None:
                 amts = [lost]
         if not amts:
             continue
@@ -706,13 +755,54 @@ def _repair_from_facts(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row
                 continue
             if abs(v - value) < Decimal("0.10"):
                 continue  # a rounding difference, not a misreading: which one is "the total" is ambiguous
-            # one or two slipped characters, or a decimal point lost ("3045" for 30.45)
-            if _slips(v, value) <= 2 or (value == value.to_integral_value() and v * 100 == value):
+            # one or two slipped characters, or a decimal point lost ("3045" for 30.45), or
+            # the front of the amount with its point lost ("~~ 45" for 30.45)
+            if _slips(v, value) <= 2 or (value == value.to_integral_value() and v * 100 == value) \
+                    or _lost_front(value, v):
                 found[v] = (kind, r)
     if len(found) != 1:
         return None
     v, (kind, r) = next(iter(found.items()))
     return v, kind, r
+
+
+_FRONT = re.compile(r"(?<![\d.,])\d{1,3} $")
+
+
+def _split_front(text: str, h: AmountHit) -> bool:
+    """A short digit group one space before the amount ("14 8.40"), not a currency or label."""
+    return bool(_FRONT.search(text[:h.start]))
+
+
+_NICKEL = Decimal("0.05")
+
+
+def _rounded_below(cands: list[tuple[float, int, AmountHit, Row, str]],
+                   facts: _Facts) -> tuple[float, int, AmountHit, Row, str] | None:
+    """"Total (incl. GST) 15.39 / [rounding line unread] / Grand Total 15.40": a labelled
+    amount below the chosen one that is it rounded to 0.05 (less than 0.50 from it, the
+    chosen one not itself rounded) is the final total. The chosen one's confirmation by
+    net + tax does not outrank it: net + tax is the amount before rounding, and the
+    rounding line that would say so was not read. Not when a payment line pays the
+    chosen amount."""
+    top = cands[-1]
+    if top[0] < 0.75 or top[2].value % _NICKEL == 0:
+        return None
+    sup = set(_support(top[2].value, top[1], cands, facts))
+    if {"card", "cash-change"} & sup:
+        return None
+    below = [c for c in cands if c[0] >= 0.75 and c[1] > top[1] and c[2].value % _NICKEL == 0
+             and Decimal(0) < abs(c[2].value - top[2].value) < Decimal("0.50")]
+    return max(below, key=lambda c: c[1]) if below else None
+
+
+def _lost_front(read: Decimal, v: Decimal) -> bool:
+    """`read` (an integer of two digits or more, no decimals read) is the tail of the
+    digits of `v`: OCR lost the characters before it and the decimal point."""
+    if read != read.to_integral_value() or read < 10:
+        return False
+    tail, digits = str(int(read)), format_amount(v).replace(".", "")
+    return len(digits) > len(tail) and digits.endswith(tail)
 
 
 #: confidence of a cleanly read total that the payment line contradicts

@@ -29,6 +29,8 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "orderdatum", "laskun paivamaara", "data facturii", "data facturarii", "date of issue", "dato tid",
         "date time", "purchase date", "salgsdato", "leveringsdato", "ostopaiva", "tilauspaiva", "trans date",
         "doc date", "bill date", "receipt date", "tarikh",
+        "txn date", "tran date", "transaction date", "inv date", "invoice dt", "sales date", "sale date",
+        "issue date", "date issued", "tarikh invois", "tarikh resit", "tarikh jualan",
     ]},
     "TOTAL": {
         "strong": [
@@ -46,6 +48,7 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
             # Malay: grand total, overall total, amount to pay, amount paid, nett total
             "jumlah besar", "jumlah keseluruhan", "jumlah perlu dibayar", "perlu dibayar", "jumlah bersih",
             "jumlah termasuk gst", "jumlah termasuk cukai", "jumlah rm",
+            "jumlah semua", "jumlah harga", "amaun perlu dibayar", "total after discount", "total after disc",
         ],
         "plain": ["total", "totalt", "summa", "sum", "totaal", "yht", "total rm", "total kr", "total eur",
                   "jumlah"],
@@ -180,6 +183,9 @@ PATTERNS: dict[str, dict[str, list[str]]] = {
         "scadenta", "data scadentei", "valid until", "gyldig til", "giltig till", "return by", "expiry", "exp",
         "best before", "garanti til", "warranty until", "bytte til", "byttes senest", "voimassa", "termen",
         "print date", "printed", "udskrevet", "utskrevet",
+        "valid till", "valid thru", "valid through", "expires", "exp date", "expiry date", "due on", "due by",
+        "redeem by", "use by", "member since", "reprint", "reprinted", "printed on", "tarikh luput",
+        "sah sehingga", "sah hingga", "tamat tempoh",
     ]},
     "MODEL": {"model": [
         "model", "modell", "malli", "model no", "model name", "modelnr", "modellnr", "type", "typ", "tyyppi",

@@ -108,12 +108,22 @@ def _mk(y: int | None, m: int, d: int) -> dt.date | None:
 _SEP = r"[.\-/]"
 _DMY = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})(?![\d])")
 _YMD = re.compile(rf"(?<![\d])(\d{{4}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{1,2}})(?![\d])")
+#: a time glued to the year ("25/01/201812:30": the space was not read)
+_DMY_GLUED_TIME = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})"
+                             rf"(?=\d{{1,2}}[:.]\d{{2}}(?![\d]))")
+#: a four-digit year read with a space in it ("25/01/20 18": not 2020); not before a
+#: time ("25/01/20 18:30" is 2020 at 18:30)
+_DMY_SPLIT_YEAR = re.compile(rf"(?<![\d])(\d{{1,2}})\s?({_SEP})\s?(\d{{1,2}})\s?\2\s?(20 \d{{2}})(?![\d]|[:.]\d)")
 _DMONY = re.compile(rf"(?<![0-9a-z])(\d{{1,2}})(?:st|nd|rd|th)?\s?[.\-/]?\s?(?:of\s)?({_MONTH_ALT})\.?\s?[.\-/,]?\s?(\d{{4}}|\d{{2}})(?![0-9])")
 _MONDY = re.compile(rf"(?<![0-9a-z])({_MONTH_ALT})\.?\s?(\d{{1,2}})(?:st|nd|rd|th)?(?:,\s?|\s)(\d{{4}})(?![0-9])")
 
 
-def find_dates(text: str) -> list[DateHit]:
-    """Every valid date in `text`, in order of appearance. Never raises."""
+def find_dates(text: str, *, loose: bool = False) -> list[DateHit]:
+    """Every valid date in `text`, in order of appearance. Never raises.
+
+    `loose`: also numeric dates with one separator lost or read as "1" ("06/022018",
+    "1804/2018", "20/0512018", "0410412017"); those are marked `repaired` and have
+    style "loose" (the caller decides whether the context supports them)."""
     if not isinstance(text, str) or not text:
         return []
     hits: list[DateHit] = []
@@ -135,10 +145,10 @@ def find_dates(text: str) -> list[DateHit]:
         if d and free(m.start(), m.end()):
             hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "ymd"))
             taken.append((m.start(), m.end()))
-    for m in _DMY.finditer(f):
+    for m in [*_DMY_SPLIT_YEAR.finditer(f), *_DMY.finditer(f), *_DMY_GLUED_TIME.finditer(f)]:
         if not free(m.start(), m.end()):
             continue
-        d = _mk(_year(m.group(4)), int(m.group(3)), int(m.group(1)))
+        d = _mk(_year(m.group(4).replace(" ", "")), int(m.group(3)), int(m.group(1)))
         repaired = False
         style = "dmy"
         if d is None and int(m.group(3)) > 12:
@@ -164,11 +174,104 @@ def find_dates(text: str) -> list[DateHit]:
             if d:
                 hits.append(DateHit(d, m.start(), m.end(), text[m.start():m.end()], "month_name", len(yr) == 2))
                 taken.append((m.start(), m.end()))
+    if loose:
+        for s0, e0, d in [*_loose_numeric_dates(f), *_spaced_numeric_dates(f)]:
+            if free(s0, e0):
+                hits.append(DateHit(d, s0, e0, text[s0:e0], "loose", False, True))
+                taken.append((s0, e0))
     if slipped:
         hits = [DateHit(h.date, h.start, h.end, h.raw, h.style, h.two_digit_year, True)
                 if any(h.start < e and h.end > s0 for s0, e in slipped) else h for h in hits]
     hits.sort(key=lambda h: h.start)
     return hits
+
+
+#: a run of digits and date separators that no strict pattern read as a date
+_LOOSE_TOKEN = re.compile(r"(?<![\w.,/\-:])(\d[\d/.\-]{2,8}\d)(?![\w/\-:]|[.,]\d)")
+
+
+def _dm(day: str, month: str, year: str) -> dt.date | None:
+    if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) not in (2, 4):
+        return None
+    return _mk(_year(year), int(month), int(day))
+
+
+def _splits(digits: str, first: tuple[int, ...], second: tuple[int, ...]) -> list[tuple[str, str]]:
+    """Ways to cut `digits` into two parts of the given lengths, with or without a
+    "1" between them (a separator read as "1")."""
+    out = []
+    for a in first:
+        for gap in (0, 1):
+            rest = digits[a + gap:]
+            if gap and digits[a:a + 1] != "1":
+                continue
+            if len(rest) in second and a + gap < len(digits):
+                out.append((digits[:a], rest))
+    return out
+
+
+def _loose_readings(tok: str) -> set[dt.date]:
+    """The dates `tok` can be with one of its two separators lost or read as "1"
+    ("06/022018", "1804/2018", "20/0512018", "5/312018"), or both read as "1"
+    ("0410412017")."""
+    seps = [i for i, ch in enumerate(tok) if not ch.isdigit()]
+    out: set[dt.date | None] = set()
+    if len(seps) == 1:
+        k = seps[0]
+        left, right = tok[:k], tok[k + 1:]
+        # (a two-digit year only when a month of two digits or a "1" stands before it:
+        # "25/12" is no date)
+        if 1 <= len(left) <= 2:  # the first separator was read: d / m?y
+            out |= {_dm(left, m, y) for m, y in _splits(right, (1, 2), (2, 4)) if len(y) == 4 or len(right) >= 4}
+        if len(right) == 4 or (len(right) == 2 and tok[k] not in ".," and len(left) >= 3):
+            # d?m / y ("1205.18" is an amount)
+            out |= {_dm(d, m, right) for d, m in _splits(left, (1, 2), (1, 2))}
+    elif not seps:  # d1m1yyyy
+        for d, rest in _splits(tok, (1, 2), (6, 7, 8)):
+            if tok[len(d)] == "1":
+                out |= {_dm(d, m, y) for m, y in _splits(rest[1:], (1, 2), (4,)) if rest[1 + len(m)] == "1"}
+    out.discard(None)
+    return out  # type: ignore[return-value]
+
+
+_SPACED_RUN = re.compile(r"(?<![\w.,/\-:])\d(?:[\d./\-]| (?=\d))*\d(?![\w/\-:]|[.,]\d)")
+
+
+def _spaced_numeric_dates(f: str) -> list[tuple[int, int, dt.date]]:
+    """(start, end, date) of runs of digits and separators with spaces read inside
+    their digit groups ("24/0 5/2018", "24/05/201 8"): the run without its spaces is
+    one numeric date."""
+    out = []
+    for m in _SPACED_RUN.finditer(f):
+        run = m.group(0)
+        if " " not in run or run.count(" ") > 2:
+            continue
+        compact = run.replace(" ", "")
+        for rx, order in ((_DMY, "dmy"), (_YMD, "ymd")):
+            mm = rx.fullmatch(compact)
+            if mm is None:
+                continue
+            if order == "dmy":
+                d = _mk(_year(mm.group(4)), int(mm.group(3)), int(mm.group(1)))
+            else:
+                d = _mk(_year(mm.group(1)), int(mm.group(3)), int(mm.group(4)))
+            if d is not None:
+                out.append((m.start(), m.end(), d))
+                break
+    return out
+
+
+def _loose_numeric_dates(f: str) -> list[tuple[int, int, dt.date]]:
+    """(start, end, date) of tokens read as a date in exactly one loose way."""
+    out = []
+    for m in _LOOSE_TOKEN.finditer(f):
+        tok = m.group(1)
+        if len({ch for ch in tok if not ch.isdigit()}) > 1:
+            continue
+        found = _loose_readings(tok)
+        if len(found) == 1:
+            out.append((m.start(1), m.end(1), found.pop()))
+    return out
 
 
 #: a numeric date with letter look-alikes in it ("O7/O7/I7", "2I-O3-2O18")
@@ -198,7 +301,10 @@ _LA = "0-9OoIl|SBZG"
 _MON_TOKEN = r"[A-Za-z0-9]{3,9}"
 _DMONY_SHAPED = re.compile(rf"(?<![A-Za-z0-9])([{_LA}]{{1,2}})(\s?[.\-/]?\s?)({_MON_TOKEN})(\.?\s?[.\-/,]?\s?)"
                            rf"([{_LA}]{{4}}|[{_LA}]{{2}})(?![A-Za-z0-9])")
-_MONDY_SHAPED = re.compile(rf"(?<![A-Za-z0-9])({_MON_TOKEN})(\.?\s?)([{_LA}]{{1,2}})(,\s?|\s)([{_LA}]{{4}})(?![A-Za-z0-9])")
+#: (a day glued to the month word must start with a real digit: "JANUARI 2018" is no
+#: "JANUAR" + day "I")
+_MONDY_SHAPED = re.compile(rf"(?<![A-Za-z0-9])({_MON_TOKEN})(\.?\s|\.|(?=\d))([{_LA}]{{1,2}})(,\s?|\s)([{_LA}]{{4}})"
+                           rf"(?![A-Za-z0-9])")
 _NUM_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
 _LETTER_FOR = {"0": "o", "1": "li", "5": "s", "8": "b", "6": "g"}
 
@@ -286,7 +392,7 @@ def find_weekdays(text: str) -> list[WeekdayHit]:
 
 _RANGE_SEP = re.compile(r"\s*(?:-|–|—|til|till|to|until|pana la|pâna la|asti)\s*", re.IGNORECASE)
 _WEEKDAY_TIME_AFTER = re.compile(r"\s{0,3}\(?[a-z]{2,9}\.?\)?\s{1,3}\d{1,2}[:.]\d{2}(?![\d])")
-_TIME_AFTER = re.compile(r"\s{1,3}(?:kl\.?\s?)?\d{1,2}[:.]\d{2}(?![\d])")
+_TIME_AFTER = re.compile(r"\s{1,3}(?:kl\.?\s?)?\d{1,2}(?:[:.]|\s:\s?)\d{2}(?![\d])")
 
 #: score added when every date on the receipt is this one
 ONLY_DATE_BONUS = 0.1
@@ -297,6 +403,125 @@ AGREED_ONLY_CONF = 0.85
 #: a month-first date ("01/25/2018", no day-first reading) is never auto-approved: on
 #: day-first receipts it may be a misread day or month
 MDY_CAP = 0.79
+
+
+#: confidence cap of a purchase date whose year other evidence on the receipt contradicts
+YEAR_CONFLICT_CAP = 0.6
+#: confidence of a date that an independent reading confirms (a number embedding it, its weekday)
+CONFIRMED_DATE_CONF = 0.85
+WEEKDAYS_BY_EN = {name: i for i, name in enumerate(WEEKDAY_EN)}
+_DIGIT_RUN = re.compile(r"\d{6,}")
+
+
+def plausible_window() -> tuple[dt.date | None, dt.date | None]:
+    """The purchase dates to expect, from CLAIMCHECK_DATE_WINDOW ("2016-01-01..2018-12-31",
+    either end may be left empty); by default only a date after tomorrow (a receipt
+    from the future) is implausible."""
+    import os
+
+    raw = os.environ.get("CLAIMCHECK_DATE_WINDOW", "").strip()
+    lo: dt.date | None = None
+    hi: dt.date | None = dt.date.today() + dt.timedelta(days=1)
+    if raw:
+        a, _, b = raw.partition("..")
+        try:
+            lo = dt.date.fromisoformat(a.strip()) if a.strip() else None
+            hi = dt.date.fromisoformat(b.strip()) if b.strip() else hi
+        except ValueError:
+            log.warning("CLAIMCHECK_DATE_WINDOW=%r is not 'YYYY-MM-DD..YYYY-MM-DD': ignored", raw)
+    return lo, hi
+
+
+def in_plausible_window(d: dt.date) -> bool:
+    lo, hi = plausible_window()
+    return (lo is None or d >= lo) and (hi is None or d <= hi)
+
+
+def _compact_forms(d: dt.date) -> tuple[str, ...]:
+    """The date written without separators, as receipt and invoice numbers embed it."""
+    return (f"{d.year:04d}{d.month:02d}{d.day:02d}", f"{d.day:02d}{d.month:02d}{d.year:04d}",
+            f"{d.year % 100:02d}{d.month:02d}{d.day:02d}", f"{d.day:02d}{d.month:02d}{d.year % 100:02d}")
+
+
+def _other_rows_text(rows: list[Row], row: Row, h: DateHit) -> list[str]:
+    """The receipt's text without the chosen date itself."""
+    return [r.text[:h.start] + " " + r.text[h.end:] if r is row else r.text for r in rows]
+
+
+def _year_conflict(rows: list[Row], h: DateHit, row: Row) -> str | None:
+    """How the receipt contradicts the year of `h`: "other_date" when the same day and
+    month are printed with another year (not a period's other end), "embedded" when a
+    long number holds the date as yyyymmdd with another year."""
+    from pipeline.extract.cues import find_cues
+
+    d = h.date
+    for text in _other_rows_text(rows, row, h):
+        for o in find_dates(text):
+            if (o.date.month, o.date.day) == (d.month, d.day) and o.date.year != d.year and o.style != "mdy" \
+                    and not any(c.label == "OTHER_DATE" and c.end <= o.start for c in find_cues(text)):
+                # (a warranty or voucher end "valid until 25/01/2020" falls on the same day)
+                return "other_date"
+        for m in _DIGIT_RUN.finditer(text):
+            run = m.group(0)
+            for k in range(len(run) - 7):
+                y, mm, dd = run[k:k + 4], run[k + 4:k + 6], run[k + 6:k + 8]
+                if (mm, dd) == (f"{d.month:02d}", f"{d.day:02d}") and y != f"{d.year:04d}" and _year(y) is not None \
+                        and abs(int(y) - d.year) <= 9 and len(run) >= 12:
+                    return "embedded"
+    return None
+
+
+def _year_confirmed(rows: list[Row], h: DateHit, row: Row) -> str:
+    """Independent readings of the same date: "repeated" (printed again), "embedded"
+    (a long number holds it without separators); "" when none."""
+    d = h.date
+    found = []
+    for text in _other_rows_text(rows, row, h):
+        if any(o.date == d for o in find_dates(text)):
+            found.append("repeated")
+        if any(f in m.group(0) for m in _DIGIT_RUN.finditer(text) for f in _compact_forms(d)[:2]):
+            found.append("embedded")
+    return ",".join(sorted(set(found)))
+
+
+def _weekday_fits_other_year(d: dt.date, weekday: int) -> bool:
+    """A year one digit slip away (within nine years) gives the printed weekday."""
+    for dy in range(-9, 10):
+        if dy == 0:
+            continue
+        try:
+            if d.replace(year=d.year + dy).weekday() == weekday:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+_LONE_DIGIT_BEFORE = re.compile(r"(?<![\d.,:/\-])(\d) ?$")
+
+
+def _split_day(text: str, h: DateHit) -> bool:
+    """A one-digit day with a lone digit one space before it whose joined reading is
+    also a date ("2 8/12/2017": the 28th read apart?)."""
+    day = re.match(r"\d+", fold_text(repair_numeric(h.raw)))
+    if day is None or len(day.group(0)) != 1 or not text[:h.start].endswith(" "):
+        return False
+    m = _LONE_DIGIT_BEFORE.search(text[:h.start].rstrip(" ") + " ")
+    if m is None or text[:h.start].rstrip(" ") != text[:h.start][:-1]:
+        return False
+    joined = m.group(1) + text[h.start:h.end]
+    return any(o.start == 0 for o in find_dates(joined))
+
+
+def _time_after(text: str, end: int) -> bool:
+    """A time follows the date at `end` ("12:01", " (SUN) 16:02", or glued: "201812:30")."""
+    return bool(_TIME_AFTER.match(text, end) or _WEEKDAY_TIME_AFTER.match(fold_text(text), end)
+                or _GLUED_TIME.match(text, end))
+
+
+#: a time earlier on the row ("09:06PM 569547 19-0318")
+_ROW_TIME = re.compile(r"(?<![\d.,])\d{1,2}\s?:\s?\d{2}(?![\d.,])")
+_GLUED_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?![\d])")
 
 
 def _engines_agree(row: Row, h: DateHit) -> bool:
@@ -317,7 +542,7 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
     best: tuple[float, int, DateHit, Row, bool] | None = None
     for i, row in enumerate(rows):
         text = row.text
-        hits = find_dates(text)
+        hits = find_dates(text, loose=True)
         if not hits:
             continue
         cues = find_cues(text)
@@ -325,6 +550,9 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
         for h in hits:
             cue = any(c.label == "DATE" and c.end <= h.start for c in cues)
             prev_label_only = (i > 0 and any(c.label == "DATE" for c in prev_cues) and not find_dates(rows[i - 1].text))
+            if h.style == "loose" and not (cue or prev_label_only or _time_after(text, h.end)
+                                           or _ROW_TIME.search(text[:h.start])):
+                continue  # a separator lost or read as "1": a date only where a label or a time says so
             other = any(c.label == "OTHER_DATE" and c.end <= h.start for c in cues)
             score = 0.45
             if cue or prev_label_only:
@@ -339,7 +567,7 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
                 score += 0.03
             if h.style == "mdy":
                 score -= 0.1  # month first: unusual where dates are day-first, maybe a misread
-            if _TIME_AFTER.match(text, h.end) or _WEEKDAY_TIME_AFTER.match(fold_text(text), h.end):
+            if _time_after(text, h.end):
                 score += 0.1  # "03.12.2022 12:01", "14-01-2018 (SUN) 16:02": a transaction stamp
             if any(o is not h and (_RANGE_SEP.fullmatch(text[h.end:o.start]) or _RANGE_SEP.fullmatch(text[o.end:h.start]))
                    for o in hits):
@@ -358,16 +586,17 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
     agreed = not h.repaired and _engines_agree(row, h)
     if agreed:
         conf = clamp01(conf + AGREED_BONUS)
-        stamp = bool(_TIME_AFTER.match(row.text, h.end) or _WEEKDAY_TIME_AFTER.match(fold_text(row.text), h.end))
+        stamp = _time_after(row.text, h.end)
         if only and (cued or stamp):
             # the receipt's one date, labelled or stamped with a time, read alike by both engines
             conf = max(conf, AGREED_ONLY_CONF)
     if h.style == "mdy":
         conf = min(conf, MDY_CAP)
-    date_fv = FieldValue(name="purchase_date", raw=h.raw, value=h.date.isoformat(), confidence=round(min(conf, 0.97), 3),
-                         evidence=row.span_evidence(h.start, h.end),
-                         meta={"style": h.style, "cue": "yes" if cued else "no", "only_date": "yes" if only else "no",
-                               "engines_agree": "yes" if agreed else "no"})
+    split = _split_day(row.text, h)
+    if split:
+        conf = min(conf, MDY_CAP)  # "2 8/12/2017": 28 December read apart, or the 8th?
+    meta = {"style": h.style, "cue": "yes" if cued else "no", "only_date": "yes" if only else "no",
+            "engines_agree": "yes" if agreed else "no"}
     # weekday: a full name anywhere near the top or the date row; short forms only on the date row
     wd_fv = None
     near = [rows[j] for j in range(max(0, i - 2), min(len(rows), i + 3))]
@@ -385,6 +614,33 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
             break
         if wd_fv:
             break
+    # the year against the receipt's other evidence: the same day and month printed
+    # elsewhere with another year (a second date, a number that embeds the date), a
+    # printed weekday that another year would give, or a year outside the configured
+    # plausible window. Both engines can misread a year alike ("2016" as "2015" in a
+    # faint font): such a date is kept but never auto-approved
+    conflict = _year_conflict(rows, h, row)
+    if conflict is None and wd_fv is not None and wd_fv.meta.get("matches_date") == "no" \
+            and wd_fv.confidence >= 0.6 and _weekday_fits_other_year(h.date, WEEKDAYS_BY_EN[wd_fv.value]):
+        conflict = "weekday"
+    if conflict is None and not in_plausible_window(h.date):
+        conflict = "outside_window"
+    if conflict is not None:
+        conf = min(conf, YEAR_CONFLICT_CAP)
+        meta["year_conflict"] = conflict
+    else:
+        confirmed = _year_confirmed(rows, h, row)
+        if wd_fv is not None and wd_fv.meta.get("matches_date") == "yes":
+            confirmed = ",".join(sorted({*filter(None, confirmed.split(",")), "weekday"}))
+        if confirmed:
+            meta["year_confirmed"] = confirmed
+        if ({"embedded", "weekday"} & set(confirmed.split(","))) and not h.repaired and h.style != "mdy" \
+                and (cued or only or _time_after(row.text, h.end)):
+            # a number holding the date, or the weekday it falls on, is an independent
+            # reading of its year, month and day
+            conf = max(conf, CONFIRMED_DATE_CONF)
+    date_fv = FieldValue(name="purchase_date", raw=h.raw, value=h.date.isoformat(), confidence=round(min(conf, 0.97), 3),
+                         evidence=row.span_evidence(h.start, h.end), meta=meta)
     return date_fv, wd_fv
 
 

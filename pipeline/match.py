@@ -257,6 +257,18 @@ def _word_counts(names: tuple[str, ...]) -> dict[str, int]:
     return counts
 
 
+#: a spelling of the winner's company that holds words the winner lacks ("MR. D.I.Y. (M)
+#: SDN BHD" for "MR. D.I.Y. SDN BHD") and scores within this of it: the words may be on
+#: the receipt and lost by the OCR (dropping text is a commoner slip than inventing it)
+LONGER_VARIANT_GAP = 0.1
+
+
+def _has_more_words(longer: str, shorter: str) -> bool:
+    """`longer` holds every word of `shorter` and at least one more."""
+    a, b = norm_name(longer).split(), norm_name(shorter).split()
+    return len(a) > len(b) and all(a.count(w) >= b.count(w) for w in set(b))
+
+
 def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],
                         names: tuple[str, ...]) -> int:
     """Among the spellings of the winner's company that score within SPELLING_WINDOW
@@ -309,6 +321,9 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
     if any(groups[k] == groups[i] and norm_name(names[k]).split() != words and scores[k][0] > s + 0.005
            for k in scores):
         conf = min(conf, UNSURE_CAP)  # the commoner spelling won over the closer one: a guess
+    if any(groups[k] == groups[i] and _has_more_words(names[k], names[i]) and scores[k][0] > s - LONGER_VARIANT_GAP
+           for k in scores):
+        conf = min(conf, UNSURE_CAP)  # "MR. D.I.Y. SDN BHD" read: the "(M)" of the other spelling may be lost
     ev = scores[i][1]
     if ev is not None and any(fv.evidence == ev and fv.meta.get("block", "0") != "0" for fv in ex.header_lines):
         conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer

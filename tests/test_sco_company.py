@@ -71,3 +71,16 @@ def test_generic_words_alone_do_not_make_a_match() -> None:
     assert m.name == "SWC ENTERPRISE SDN BHD" and m.score >= 0.8
     m = match_names(_ex(["AIK HUAT HARDWARE", "ENTERPRISE (SETIA", "ALAM) SDN BHD", "TOTAL 5.00"]), _LONG)
     assert m.name == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD" and m.score >= 0.8
+
+
+def test_shorter_spelling_of_a_chain_is_unsure_when_a_longer_one_is_listed() -> None:
+    # two spellings of one company on the list, one with an extra word: read without
+    # it, the OCR may have lost it ("(M)" is small print); read with it, it is that one
+    names = ["MR. D.I.Y. (M) SDN BHD", "MR. D.I.Y. SDN BHD", "COSWAY (M) SDN BHD"]
+    m = match_names(_ex(["MR. D.I.Y. SDN BHD", "LOT 3, JALAN 2", "TOTAL 5.00"]), names)
+    assert m.name is not None and m.name.startswith("MR. D.I.Y.") and m.score < 0.8
+    m = match_names(_ex(["MR. D.I.Y. (M) SDN BHD", "LOT 3, JALAN 2", "TOTAL 5.00"]), names)
+    assert m.name == "MR. D.I.Y. (M) SDN BHD" and m.score >= 0.8
+    # with no longer spelling listed, the short one stands
+    m = match_names(_ex(["MR. D.I.Y. SDN BHD", "LOT 3, JALAN 2", "TOTAL 5.00"]), names[1:])
+    assert m.name == "MR. D.I.Y. SDN BHD" and m.score >= 0.8

@@ -56,3 +56,20 @@ def test_repaired_gst_number_is_below_the_auto_accept_threshold_even_when_engine
     ex = extract_receipt(doc(["KEDAI A SDN BHD", (line, 0.99, "tesseract+rapidocr"), "TOTAL 5.00"]))
     assert ex.reseller_vat is not None and ex.reseller_vat.value == "000123456789"
     assert (ex.reseller_vat.confidence >= 0.8) is accepted
+
+
+@pytest.mark.parametrize("line, accepted", [
+    ("GST No. : 001234567890", True),    # a Malaysian GST number starts "00"
+    ("GST No. : 501234567890", False),   # read otherwise: a misread, even when both engines agree
+])
+def test_gst_number_not_starting_00_is_not_auto_accepted(line: str, accepted: bool) -> None:
+    ex = extract_receipt(doc(["KEDAI A SDN BHD", (line, 0.99, "tesseract+rapidocr"), "TOTAL 5.00"]))
+    assert ex.reseller_vat is not None and ex.reseller_vat.value == line.split(": ")[1]
+    assert (ex.reseller_vat.confidence >= 0.8) is accepted
+
+
+def test_plausible_gst_reading_wins_over_an_implausible_one() -> None:
+    # the number printed twice, once misread with a leading digit wrong
+    ex = extract_receipt(doc(["KEDAI A SDN BHD", "GST ID : 501234567890", "ABC", "GST REG NO: 001234567890",
+                              "TOTAL 5.00"]))
+    assert ex.reseller_vat is not None and ex.reseller_vat.value == "001234567890"

@@ -401,6 +401,11 @@ def _is_buyer_label(text: str, c: Cue) -> bool:
     after = text[c.end:c.end + 3]
     return len(before) <= 3 or ":" in after
 
+#: Malaysian GST registration numbers were issued from 000000000000 upwards (SROIE-era
+#: receipts print 000..., 001..., 002...): a twelve-digit reading that starts otherwise
+#: is a misread (a digit dropped or a label letter taken in) and is never auto-accepted
+GST_PREFIX, IMPLAUSIBLE_GST_CONF = "00", 0.5
+
 #: base confidence of a labelled number with no checksum (MY GST) when both OCR
 #: engines read the same digits; times ocr_factor it reaches the accept threshold
 #: (0.80) only for confidently read words
@@ -461,6 +466,8 @@ def extract_vats(rows: list[Row], country: str | None = None
             s -= 0.2  # no label, no prefix: any labelled number is surer
         if country and h.country == country.upper():
             s += 0.02
+        if h.kind == "gst" and not h.value.startswith(GST_PREFIX):
+            s -= 0.05  # a plausible reading of another GST line is surer
         return s
 
     def to_fv(name: str, h: VatHit, row: Row) -> FieldValue:
@@ -476,6 +483,8 @@ def extract_vats(rows: list[Row], country: str | None = None
                 c = AGREED_UNCHECKED_CONF
         else:
             c = 0.25 if h.cued else 0.1
+        if h.kind == "gst" and not h.value.startswith(GST_PREFIX):
+            c = min(c, IMPLAUSIBLE_GST_CONF)  # misread: every Malaysian GST number starts "00"
         c *= ocr_factor(row.conf_of_span(h.start, h.end))
         return FieldValue(name=name, raw=h.raw, value=h.value, confidence=round(clamp01(c), 3),
                           evidence=row.span_evidence(h.start, h.end),

@@ -95,6 +95,38 @@ def _name_score(cand: str, target_norm: str, target_core: str) -> float:
     return s / 100.0
 
 
+#: a word on at least this many names of the list ("ENTERPRISE", "RESTORAN", "TRADING") is
+#: generic: it says little about which company printed the receipt (on lists of at
+#: least GENERIC_LIST_MIN names; a short list's words are all distinctive)
+GENERIC_MIN, GENERIC_LIST_MIN = 4, 40
+
+
+def _distinct_words(s: str, counts: dict[str, int]) -> str:
+    """`s` (normalised) without its company forms and generic words."""
+    return " ".join(w for w in _strip_forms(s).split() if counts.get(w, 0) < GENERIC_MIN)
+
+
+def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dict[str, int]) -> float:
+    """`score`, lowered to at most the mean of itself and the similarity of the names'
+    distinctive words (without company forms and generic words): the shared form and
+    generic words inflate the whole-name ratio ("CO. (M) SDN BHD" is not "COSWAY (M) SDN
+    BHD", "ENTERPRISE (SETIA ALAM) SDN BHD" is not "SWC ENTERPRISE SDN BHD")."""
+    td = _distinct_words(target_norm, counts)
+    if not td:
+        counts = {}  # a name of generic words only ("AEON CO. (M) BHD"): without its forms
+        td = _distinct_words(target_norm, counts)
+    if not td or td == target_norm:
+        return score
+    cd = _distinct_words(_unslip_forms(cand_norm), counts)
+    cr = 0.0
+    if cd:
+        cr = max(fuzz.ratio(cd, td), fuzz.ratio(fold_confusions(cd), fold_confusions(td)),
+                 fuzz.ratio(cd.replace(" ", ""), td.replace(" ", ""))) / 100.0
+        if len(td) >= 6 and len(cd) > len(td):
+            cr = max(cr, fuzz.partial_ratio(td, cd) / 100.0 * min(1.0, 0.55 + len(td) / len(cd)))
+    return score if cr >= score else 0.5 * (score + cr)
+
+
 #: position weight of a header line printed after the seller's block (after a
 #: document title, a receipt number, a date or a VAT id): there it is more often
 #: the customer's name ("TAX INVOICE / Inv No / Date / <customer> SDN BHD")
@@ -121,8 +153,8 @@ def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None
         last_row = int(fv.meta.get("row", "-9"))
         for j in range(k + 1, min(k + 3, len(hl))):
             r = int(hl[j].meta.get("row", "-99"))
-            if r != last_row + 1:
-                break
+            if r != last_row + 1 or hl[j].meta.get("block", "0") != fv.meta.get("block", "0"):
+                break  # a name is not split by a title, number or date row
             texts.append(hl[j].value)
             last_row = r
             out.append((" ".join(texts), w, fv.evidence))
@@ -142,6 +174,7 @@ def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Seque
     weight, plus small tie-breaks: the spelling as printed (punctuation kept) and a
     legal name."""
     prepped = _prep_names(tuple(targets))
+    counts = _word_counts(tuple(targets)) if len(targets) >= GENERIC_LIST_MIN else {}
     best: dict[int, tuple[float, Evidence | None, str]] = {}
     for text, w, ev in cands:
         ntext = norm_name(text)
@@ -152,7 +185,7 @@ def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Seque
             # cheap pre-filter
             if fuzz.partial_ratio(ntext, tn) < 50 and fuzz.ratio(ntext, tn) < 50:
                 continue
-            s = _name_score(text, tn, tc) * w
+            s = _distinct_capped(_name_score(text, tn, tc), ntext, tn, counts) * w
             s += 0.01 * fuzz.ratio(utext, " ".join(raw.upper().split())) / 100.0 + (0.015 if legal else 0.0)
             if s > best.get(i, (0.0,))[0] + 1e-9:
                 best[i] = (s, ev, text)
@@ -224,6 +257,18 @@ def _word_counts(names: tuple[str, ...]) -> dict[str, int]:
     return counts
 
 
+#: a spelling of the winner's company that holds words the winner lacks ("MR. D.I.Y. (M)
+#: SDN BHD" for "MR. D.I.Y. SDN BHD") and scores within this of it: the words may be on
+#: the receipt and lost by the OCR (dropping text is a commoner slip than inventing it)
+LONGER_VARIANT_GAP = 0.1
+
+
+def _has_more_words(longer: str, shorter: str) -> bool:
+    """`longer` holds every word of `shorter` and at least one more."""
+    a, b = norm_name(longer).split(), norm_name(shorter).split()
+    return len(a) > len(b) and all(a.count(w) >= b.count(w) for w in set(b))
+
+
 def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],
                         names: tuple[str, ...]) -> int:
     """Among the spellings of the winner's company that score within SPELLING_WINDOW
@@ -276,6 +321,9 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
     if any(groups[k] == groups[i] and norm_name(names[k]).split() != words and scores[k][0] > s + 0.005
            for k in scores):
         conf = min(conf, UNSURE_CAP)  # the commoner spelling won over the closer one: a guess
+    if any(groups[k] == groups[i] and _has_more_words(names[k], names[i]) and scores[k][0] > s - LONGER_VARIANT_GAP
+           for k in scores):
+        conf = min(conf, UNSURE_CAP)  # "MR. D.I.Y. SDN BHD" read: the "(M)" of the other spelling may be lost
     ev = scores[i][1]
     if ev is not None and any(fv.evidence == ev and fv.meta.get("block", "0") != "0" for fv in ex.header_lines):
         conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer

@@ -113,6 +113,17 @@ def _ends_block(text: str) -> bool:
     return any(c.label in _BLOCK_END_LABELS for c in find_cues(text))
 
 
+def _opens_body(text: str) -> bool:
+    """A receipt/invoice number or a date row: printed after the seller's block. Seen
+    after the seller's phone or VAT-id rows but no name, the seller's name was not read
+    (a logo); a name below it is more likely the customer's ("GARDENIA BAKERIES ..."
+    missed, then "TEL / GST ID / INV NO / DATE / MAKASSAR FRESH MARKET SDN BHD"). A
+    number above everything ("CASH SALE / INVOICE NO: 1 / <name>") opens nothing."""
+    if find_dates(text):
+        return True
+    return any(c.label in ("RECEIPT_NO", "BUYER") for c in find_cues(text))
+
+
 def _top_rows(rows: list[Row], max_rows: int) -> Iterator[Row]:
     """The first page's rows above the item lines: at most `max_rows`, not below
     45% of the page after the fourth, up to the first price or total line."""
@@ -139,12 +150,15 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
     if not rows:
         return out, None
     block, named, boundary = 0, False, False
+    nameless_block = False  # the seller's phone/VAT-id rows were read, but no name above them
     for row in _top_rows(rows, max_rows):
         if row.conf < MIN_HEADER_CONF:
             continue  # OCR noise (a logo, a stamp, speckles) read as letters
+        if not named and any(c.label in ("PHONE", "ID") for c in find_cues(row.text)):
+            nameless_block = True
         text = header_text(row.text)
         if not text or is_header_noise(text):
-            boundary = boundary or (named and _ends_block(row.text))
+            boundary = boundary or (named and _ends_block(row.text)) or (not named and nameless_block and _opens_body(row.text))
             continue
         if boundary:
             block, boundary = block + 1, False
@@ -154,6 +168,8 @@ def extract_header(rows: list[Row], max_rows: int = 14) -> tuple[list[FieldValue
                               meta={"row": str(row.index), "rank": str(len(out)), "block": str(block)}))
         if COMPANY_FORMS.search(fold_text(text)) or (row.conf >= 0.5 and len(text) >= 6 and not find_cues(text)):
             named = True  # ("CASH SALE" above the name is a title, not a name)
+        elif not named and nameless_block and _opens_body(row.text):
+            boundary = True  # "CASH INV NO.: 7805F712" before any name
         if named and _ends_block(row.text[len(text):] if row.text.startswith(text) else ""):
             boundary = True  # "GARDENIA BAKERIES (KL) SDN BHD  GST ID: ..." ends the block after the name
     guess = None

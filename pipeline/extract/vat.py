@@ -44,6 +44,9 @@ class VatHit:
     end: int
     cued: bool  # a VAT/org-number label or a country prefix was printed with it
     prefixed: bool = False
+    #: read through a repair (a garbled label, letters or separators inside the number):
+    #: never confident enough to be auto-accepted on its own
+    repaired: bool = False
 
     @property
     def checksum(self) -> str:
@@ -129,7 +132,7 @@ _GST_LOOSE = re.compile(r"(?i)(?<![a-z])(?:gst|g5t|6st|gs)(?![a-z]{2})[^0-9\n]{0
 #: twelve characters that are digits or their look-alikes, at least nine real digits
 _GST_SLIPPED = re.compile(
     r"(?i)(?<![a-z0-9])(?:g\.?\s?s\.?\s?t\.?|[gbcu6e][s5$][t7i1]|gs)(?:id|reg|no)?(?![a-z]{4})[^0-9\n]{0,16}?"
-    r"((?:[\dOoIlSBZG] ?){11}[\dOoIlSBZG])(?![\d.,]\d|\d)")
+    r"(?<![a-z0-9])((?:[\dOoIlSBZG] ?){11}[\dOoIlSBZG])(?![\d.,]\d|\d|[OoIlSBZG])")
 #: digits read in the words of a GST label ("6ST REG N0:", "GST RE6 NO", "6ST 1D NO"): put
 #: back as letters (length-preserving) before the label patterns look for the number
 _GST_LABEL_SLIPS = ((re.compile(r"(?i)(?<![a-z0-9])(n)0(?=\s?[.:#])"), r"\1O"),
@@ -137,8 +140,56 @@ _GST_LABEL_SLIPS = ((re.compile(r"(?i)(?<![a-z0-9])(n)0(?=\s?[.:#])"), r"\1O"),
                     (re.compile(r"(?i)(?<![a-z0-9])1(d)(?![a-z0-9])"), r"I\1"))
 
 
+#: a label of three characters, one of them misread ("GET", "UST", "8ST", "G,ST", "GS7"),
+#: or "GST" with a letter dropped ("GT", "ST") followed by a sub-label ("ID", "NO", "REG"),
+#: then a short gap without digits and twelve digit-like characters (at least ten real
+#: digits, at most two separators): "GT No, : 000689913856", "- G,ST ID No: 0020...",
+#: "GST REGISTRATION NO : 0002126233G0"
+_GST_FUZZY = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?P<l3>[A-Za-z0-9$][.,'`]?[A-Za-z0-9$][.,'`]?[A-Za-z0-9$])"
+    r"|(?P<l2>[GgSs][.,'`]?[STst]))\.?(?![A-Za-z0-9])"
+    r"(?P<gap>[^0-9\n]{0,24}?)"
+    r"(?<![A-Za-z0-9])(?P<num>(?:[\dOoIlSBZG][ ,.'\-]?){11}[\dOoIlSBZG])"
+    r"(?![\dOoIlSBZG]|[.,'\-][\dOoIlSBZG])")
+_SUB_LABEL = re.compile(r"(?i)^[\s.,:;(\[#'`-]*(?:id|ld|1d|no|n0|reg|re6|rec|registration|regn)(?![a-z])")
+_TO_LETTER = str.maketrans({"6": "G", "5": "S", "$": "S", "7": "T", "8": "B"})
+
+
+def _gst_like(tok: str) -> bool:
+    """Three characters at most one away from "GST" (digits read back as the letters they
+    resemble; B and 8 count for G, the commonest misreading of the bold G)."""
+    t = re.sub(r"[.,'`]", "", tok).upper().translate(_TO_LETTER)
+    if len(t) != 3:
+        return False
+    t = ("G" if t[0] == "B" else t[0]) + t[1:]
+    return sum(a != b for a, b in zip(t, "GST", strict=True)) <= 1
+
+
+def _fuzzy_gst(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, raw, digits) of GST numbers behind a garbled label (`_GST_FUZZY`)."""
+    out = []
+    for m in _GST_FUZZY.finditer(text):
+        gap, raw = m.group("gap"), m.group("num")
+        if m.group("l3") is not None:
+            if not _gst_like(m.group("l3")):
+                continue
+            exact = re.sub(r"[.,'`]", "", m.group("l3")).upper() == "GST"
+            if not exact and not _SUB_LABEL.match(gap):
+                continue  # a misread label needs its sub-label ("ID", "NO", "REG"): "OST 200012345678" is no GST
+        elif not _SUB_LABEL.match(gap):
+            continue
+        if any(len(w) >= 3 and not w.lower().startswith(("re", "no", "num", "id")) for w in re.findall(r"[A-Za-z]+", gap)):
+            continue  # a word between the label and the number that is no sub-label: another field
+        if sum(ch.isdigit() for ch in raw) < 10 or sum(not ch.isalnum() for ch in raw) > 2:
+            continue
+        digits = _digits(to_digits(raw))
+        if len(digits) == 12:
+            out.append((m.start("num"), m.end("num"), raw, digits))
+    return out
+
+
 def _unslip_gst_label(text: str) -> str:
-    if not re.search(r"(?i)[gbcu6e][s5$][t7i1]|gs", text):
+    if not re.search(r"(?i)[gbcu6e8][.,'`]?[s5$]|[gs][.,'`]?t", text):
         return text
     for rx, sub in _GST_LABEL_SLIPS:
         text = rx.sub(sub, text)
@@ -272,6 +323,11 @@ def _find(text: str, country: str | None) -> list[VatHit]:
         if len(digits) == 12:
             add(VatHit(digits, raw.strip(), "MY", "gst", None, s0, e0, True))
 
+    # 2c. behind a label garbled further ("GT No,", "G,ST ID", "8ST", "REGISTRATIO'N"): repaired
+    for s0, e0, raw, digits in _fuzzy_gst(gtext):
+        if free(s0, e0):
+            add(VatHit(digits, raw.strip(), "MY", "gst", None, s0, e0, True, repaired=True))
+
     # 3. unlabelled but self-describing forms (valid checksums only)
     for rx, cc in ((_NO_MVA, "NO"), (_SE_ORG, "SE"), (_FI_YT, "FI")):
         if country and country != cc and cc != "NO":
@@ -345,6 +401,11 @@ def _is_buyer_label(text: str, c: Cue) -> bool:
     after = text[c.end:c.end + 3]
     return len(before) <= 3 or ":" in after
 
+#: Malaysian GST registration numbers were issued from 000000000000 upwards (SROIE-era
+#: receipts print 000..., 001..., 002...): a twelve-digit reading that starts otherwise
+#: is a misread (a digit dropped or a label letter taken in) and is never auto-accepted
+GST_PREFIX, IMPLAUSIBLE_GST_CONF = "00", 0.5
+
 #: base confidence of a labelled number with no checksum (MY GST) when both OCR
 #: engines read the same digits; times ocr_factor it reaches the accept threshold
 #: (0.80) only for confidently read words
@@ -405,6 +466,8 @@ def extract_vats(rows: list[Row], country: str | None = None
             s -= 0.2  # no label, no prefix: any labelled number is surer
         if country and h.country == country.upper():
             s += 0.02
+        if h.kind == "gst" and not h.value.startswith(GST_PREFIX):
+            s -= 0.05  # a plausible reading of another GST line is surer
         return s
 
     def to_fv(name: str, h: VatHit, row: Row) -> FieldValue:
@@ -412,12 +475,16 @@ def extract_vats(rows: list[Row], country: str | None = None
             c = 0.9 if h.cued else 0.8
         elif h.valid is None:
             c = 0.75 if h.cued else 0.5
-            if h.cued and _engines_agree(row, h):
+            if h.repaired:
+                c = min(c, 0.7)
+            elif h.cued and _engines_agree(row, h):
                 # no checksum, but two engines (tesseract on the page, RapidOCR on the
                 # number's crop) read exactly the same digits
                 c = AGREED_UNCHECKED_CONF
         else:
             c = 0.25 if h.cued else 0.1
+        if h.kind == "gst" and not h.value.startswith(GST_PREFIX):
+            c = min(c, IMPLAUSIBLE_GST_CONF)  # misread: every Malaysian GST number starts "00"
         c *= ocr_factor(row.conf_of_span(h.start, h.end))
         return FieldValue(name=name, raw=h.raw, value=h.value, confidence=round(clamp01(c), 3),
                           evidence=row.span_evidence(h.start, h.end),

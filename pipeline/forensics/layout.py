@@ -13,8 +13,12 @@
   two item lines, or next to a printed rule where the step to the rule is one pitch longer than at
   the page's other rules: an item line erased. Other ink-free blank rows are reported below the
   threshold (blank rows between sections are common by design).
+- `layout.print_texture`  a text row whose ink is one flat grey and whose paper is flat, where the
+  rows just above and below it (similar height, not bolder) show the grain of real print and of the
+  scan or photo: text typed with an editor's text tool over a painted-out line.
 
-All measure connected components of the binarised OCR line boxes (see `image.line_glyphs`).
+The first four measure connected components of the binarised OCR line boxes (see
+`image.line_glyphs`); `print_texture` the grey levels of each line box's ink core and paper.
 """
 
 from __future__ import annotations
@@ -796,4 +800,115 @@ def font_mismatch(inp: ForensicInput) -> list[Signal]:
             regions=(Region(page=view.page_no, box=view.to_upload(r["box"]), note="line in another font"),),
             detail={"cap_per_pitch": round(float(r["cap"]), 4), "receipt_expected": round(med, 4),
                     "robust_z": round(float(z), 3)}))
+    return out
+
+
+# ---------------------------------------------------------------- print texture: a row typed over painted paper
+
+PRINT_THRESHOLD = 0.9
+PRINT_DEPTH = 1.5  # combined flatness (log-ratios to the neighbour rows) that scores the threshold (genuine SROIE tune: <= 1.0)
+PRINT_SLOPE = 0.1  # score per unit of depth around the threshold
+PRINT_NEIGHBOURS = 3  # rows above and below a row that it is judged against
+PRINT_MIN_ROWS = 6  # text rows a page needs to be judged
+PRINT_HEIGHT_BAND = (0.6, 1.6)  # line box height ratio of the neighbours used
+# each measure is compared as log((row + eps) / (neighbours' median + eps)): eps keeps a clean render
+# (no grain anywhere, values near 0) from making large ratios of small numbers
+PRINT_EPS = {"core_std": 0.01, "core_iqr": 0.01, "paper_noise": 0.3}
+PRINT_PAPER_WEIGHT = 2.0  # the paper flatness counts double (ink log-ratios span more)
+PRINT_IQR_WEIGHT = 0.5
+PRINT_MIN_CORE = 20  # ink core pixels a row needs
+PRINT_BOLD = 1.5  # a row whose share of core pixels in its ink is this many times its neighbours' is bolder print
+PRINT_MIN_PAPER = 50  # paper pixels a row needs
+_K3 = np.ones((3, 3), np.uint8)
+_K5 = np.ones((5, 5), np.uint8)
+
+
+def _print_texture(gray: np.ndarray, b: tuple[int, int, int, int]) -> dict | None:
+    """Ink and paper texture of one OCR line box: how much the grey of the ink varies inside the
+    strokes (standard deviation and interquartile range of the eroded ink core, per unit of
+    paper-ink contrast) and the fine noise of the paper away from the strokes (standard
+    deviation of the 3x3 high-pass, in grey levels). Printed and scanned or photographed ink is
+    grainy (thermal dots, toner, fading, sensor noise); text typed with an editor's text tool is
+    one flat colour, and the paper it is typed on was painted flat first."""
+    import cv2
+
+    x0, y0, x1, y1 = b
+    crop = gray[y0:y1, x0:x1]
+    if crop.size < 50:
+        return None
+    u8 = np.clip(crop, 0, 255).astype(np.uint8)
+    _, bw = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if cv2.countNonZero(bw) < 0.02 * bw.size:
+        return None
+    core = cv2.erode(bw, _K3)
+    paper = cv2.bitwise_not(cv2.dilate(bw, _K5))
+    if cv2.countNonZero(core) < PRINT_MIN_CORE or cv2.countNonZero(paper) < PRINT_MIN_PAPER:
+        return None
+    hist = cv2.calcHist([u8], [0], core, [256], [0, 256]).ravel()
+    c = np.cumsum(hist)
+    q25, q50, q75 = (float(np.searchsorted(c, q * c[-1])) for q in (0.25, 0.5, 0.75))
+    ph = cv2.calcHist([u8], [0], paper, [256], [0, 256]).ravel()
+    pc = np.cumsum(ph)
+    p50 = float(np.searchsorted(pc, 0.5 * pc[-1]))
+    contrast = max(10.0, p50 - q50)
+    _, sd = cv2.meanStdDev(u8, mask=core)
+    hp = crop - cv2.blur(crop, (3, 3))
+    _, psd = cv2.meanStdDev(hp, mask=paper)
+    return {"core_std": float(sd[0, 0]) / contrast, "core_iqr": (q75 - q25) / contrast,
+            "paper_noise": float(psd[0, 0]), "core_share": cv2.countNonZero(core) / cv2.countNonZero(bw),
+            "core_px": float(cv2.countNonZero(core))}
+
+
+def _print_odd_row(view: PageView) -> tuple | None:
+    """(score, depth, box, measures) of the text row whose ink is most uniform and paper flattest
+    against the rows printed just above and below it (log-ratios to their median, combined; only
+    deviations towards flat count: a row printed grainier, darker or fainter is no edit)."""
+    rows = [(b, t) for b, _ in line_boxes(view) if (t := _print_texture(view.gray, b)) is not None]
+    if len(rows) < PRINT_MIN_ROWS:
+        return None
+    rows.sort(key=lambda r: (r[0][1] + r[0][3]) / 2)
+    hs = np.array([b[3] - b[1] for b, _ in rows], float)
+    vals = {f: np.array([t[f] for _, t in rows]) for f in (*PRINT_EPS, "core_share")}
+    best = None
+    for j in range(len(rows)):
+        nb = [i for i in range(max(0, j - PRINT_NEIGHBOURS), min(len(rows), j + PRINT_NEIGHBOURS + 1))
+              if i != j and PRINT_HEIGHT_BAND[0] <= hs[i] / hs[j] <= PRINT_HEIGHT_BAND[1]]
+        if len(nb) < 3:
+            continue
+        # a row printed bolder than its neighbours has solid ink by weight: its strokes keep a core
+        # after erosion where thin print keeps a few pixels, whose grey is noise
+        if vals["core_share"][j] > PRINT_BOLD * float(np.median(vals["core_share"][nb])):
+            continue
+        lr = {f: float(np.log((vals[f][j] + PRINT_EPS[f]) / (float(np.median(vals[f][nb])) + PRINT_EPS[f])))
+              for f in PRINT_EPS}
+        # both at once: flat paper alone is a clean stretch of the scan (or a row printed bold and
+        # dark has solid ink), flat ink alone a saturated print; a row typed in one colour on paint
+        # is flat in both (the geometric mean of the two flatnesses)
+        paper = PRINT_PAPER_WEIGHT * max(0.0, -lr["paper_noise"])
+        ink = float(np.hypot(min(0.0, lr["core_std"]), PRINT_IQR_WEIGHT * min(0.0, lr["core_iqr"])))
+        d = float(np.sqrt(paper * ink))
+        if best is None or d > best[0]:
+            best = (d, j)
+    if best is None or best[0] <= 0:
+        return None
+    depth = best[0]
+    sc = float(min(1.0, max(0.0, PRINT_THRESHOLD + PRINT_SLOPE * (depth - PRINT_DEPTH))))
+    return sc, depth, rows[best[1]][0], rows[best[1]][1]
+
+
+@register("print_texture", SignalFamily.LAYOUT)
+def print_texture(inp: ForensicInput) -> list[Signal]:
+    out: list[Signal] = []
+    for view in page_views(inp):
+        got = _print_odd_row(view)
+        if got is None:
+            continue
+        sc, depth, b, t = got
+        out.append(Signal(
+            detector="layout.print_texture", family=SignalFamily.LAYOUT, score=round(sc, 4),
+            threshold=PRINT_THRESHOLD,
+            message="A printed line's ink is one flat colour on flat paper, unlike the grainy print of the lines "
+                    "around it: it may have been painted over and re-typed.",
+            regions=(Region(page=view.page_no, box=view.to_upload(b), note="line in flat ink"),),
+            detail={"depth": round(depth, 3), **{k: round(v, 4) for k, v in t.items()}}))
     return out

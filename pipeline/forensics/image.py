@@ -7,7 +7,13 @@
   never the print's and the scanner's noise; a copy is a deterministic function of its source, so
   after the best margin/scale/shift it differs from it far less than any other pair of prints on
   the same receipt does (the closest unrelated pair sets the bar, so that digital renders, where
-  prints do repeat pixel for pixel, do not flag).
+  prints do repeat pixel for pixel, do not flag). Glyphs a paste ran together with a neighbour are
+  searched by sliding every source over them; the scale of a resized copy comes from the ink's
+  moments, which a 1 px difference in where the ink threshold cuts does not move.
+- `image.resample_halo` a glyph of a date or an amount that rings (pixels lighter than the paper
+  along its strokes) on a clean, lossless page where no other glyph does: resized in an editor
+  (bicubic/Lanczos) and pasted. Where `copy_move` is silent: on a clean render every print of a
+  digit is the same pixels anyway.
 
 Both work on the page image the OCR saw (same pixel grid as the OCR boxes) and use the OCR lines
 and the extracted fields only to know where the text and the decisive fields are. The helpers at
@@ -28,6 +34,11 @@ from pipeline.forensics import ForensicInput, Region, Signal, SignalFamily, regi
 DECISIVE = ("purchase_date", "total", "serial_handwritten")
 _DATE_RE = re.compile(r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{1,2}\s*[A-Za-z]{3,9}\s*\d{2,4}\b")
 _AMOUNT_RE = re.compile(r"\d[\d.,\s]*[.,]\d{2}\b")
+# what the OCR makes of a date or an amount whose digit was pasted (a pasted glyph often reads
+# wrong): a month name between numbers with any separators, a month name first, or cents after a
+# mark with one character of garbage before it
+_LOOSE_VALUE_RE = re.compile(r"\b\d{1,2}\s*[-/.]?\s*[A-Za-z]{3,9}\.?\s*[-/.,]?\s*\d{2,4}\b"
+                             r"|\b[A-Za-z]{3,9}\.?\s*\d{1,2},?\s+\d{4}\b|\S[.,]\d{2}\b")
 
 
 # ---------------------------------------------------------------- geometry
@@ -510,6 +521,114 @@ def _flat_blocks(view: PageView) -> Signal | None:
                   detail={"paper_noise": round(glob, 3), "blocks": a, "depth": round(depth, 3), "block_px": bs})
 
 
+# ---------------------------------------------------------------- resampling halo (a resized paste on a clean page)
+
+HALO_THRESHOLD = 0.5
+HALO_MIN_PX = 10  # lighter-than-paper pixels around one glyph that make it a resampled one (score 0.5)
+HALO_NOISE_MAX = 0.75  # paper noise (grey levels, robust sigma) above which the measure is not made
+HALO_PAGE_SHARE = 0.02  # share of the other lines' glyphs with such a halo above which the page rings anyway
+HALO_MAX_LINES = 40  # lines measured for the page's own share
+
+
+@register("resample_halo", SignalFamily.IMAGE)
+def resample_halo(inp: ForensicInput) -> list[Signal]:
+    """`image.resample_halo`: a glyph of a date or an amount with a light halo on a page where no
+    other glyph has one. On a noise-free page (a digital receipt, a rendered PDF) antialiased text
+    only ever mixes ink with paper: no pixel next to a stroke is lighter than the paper. A glyph
+    cut out, resized with the sharpening kernels editors use (bicubic, Lanczos) and pasted rings:
+    pixels lighter than the paper along its strokes. Not measured: a noisy photo or scan (its grain
+    lights paper pixels everywhere) and any JPEG (compression rings along edges by itself, unevenly
+    from block to block): lossless pages only. A page where other glyphs ring too (a sharpened
+    render) is silent (`HALO_PAGE_SHARE`)."""
+    from pipeline.forensics.jpeg import _jpeg_stream
+
+    if _jpeg_stream(inp) is not None or b"/DCTDecode" in inp.data:
+        return []
+    out: list[Signal] = []
+    for view in page_views(inp):
+        fields = [f for f in decisive_boxes(inp, view.page_no) if f[0] != "product_model"]
+        fields += _value_lines(inp, view.page_no)
+        if fields:
+            sig = _halo_page(view, fields)
+            if sig is not None:
+                out.append(sig)
+    return out
+
+
+def _halo_counts(view: PageView, lb: tuple[int, int, int, int]) -> tuple[list[tuple[Glyph, int]], float, float] | None:
+    """(glyph, lighter-than-paper pixels within 2 px of its ink) of a line, the paper level and its noise."""
+    gs = [g for g in view.glyphs(lb, light=True)[0] if g.h >= 6]
+    if not gs:
+        return None
+    H, W = view.gray.shape
+    x0, y0 = max(0, min(g.x0 for g in gs) - 3), max(0, min(g.y0 for g in gs) - 3)
+    x1, y1 = min(W, max(g.x1 for g in gs) + 3), min(H, max(g.y1 for g in gs) + 3)
+    crop = view.gray[y0:y1, x0:x1]
+    u8 = np.clip(np.rint(crop), 0, 255).astype(np.uint8)
+    t, ink = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    paper = _hist_median(u8, cv2.bitwise_not(ink), 255.0)
+    if paper >= 254.5:
+        return None  # white paper clips any overshoot
+    pp = crop[(crop >= paper - 12) & (ink == 0)]
+    if pp.size < 20:
+        return None
+    sigma = 1.4826 * float(np.median(np.abs(pp - paper)))
+    ring = cv2.dilate(ink, np.ones((5, 5), np.uint8)) & cv2.bitwise_not(ink)
+    light = ((crop > paper + 2.0 + 3.0 * sigma) & (ring > 0)).astype(np.uint8)
+    # integral image: the light pixels inside each glyph's box + 2 px
+    ii = cv2.integral(light)
+    out = []
+    for g in gs:
+        a0, b0 = max(0, g.x0 - 2 - x0), max(0, g.y0 - 2 - y0)
+        a1, b1 = min(crop.shape[1], g.x1 + 2 - x0), min(crop.shape[0], g.y1 + 2 - y0)
+        out.append((g, int(ii[b1, a1] - ii[b0, a1] - ii[b1, a0] + ii[b0, a0])))
+    return out, paper, sigma
+
+
+def _halo_page(view: PageView, fields: list[tuple[str, Box]]) -> Signal | None:
+    lines = line_boxes(view)
+    field_lines: dict[tuple[int, int, int, int], str] = {}
+    for name, fb in fields:
+        vb = view.to_view(fb)
+        lb = field_line(view, vb) or vb
+        if lb not in field_lines and len(field_lines) < COPY_MAX_LINES:
+            field_lines[lb] = name
+    others = [b for b, _ in lines if b not in field_lines]
+    others = others[:: max(1, len(others) // HALO_MAX_LINES)]
+    sig: list[float] = []
+    page: list[int] = []
+    for b in others:
+        got = _halo_counts(view, b)
+        if got is not None:
+            page += [n for _, n in got[0]]
+            sig.append(got[2])
+    if len(page) < 20 or float(np.median(sig)) > HALO_NOISE_MAX:
+        return None
+    share = sum(n >= HALO_MIN_PX for n in page) / len(page)
+    detail = {"page_share": round(share, 4), "paper_noise": round(float(np.median(sig)), 2)}
+    if share > HALO_PAGE_SHARE:
+        return Signal(detector="image.resample_halo", family=SignalFamily.IMAGE, score=0.0, threshold=HALO_THRESHOLD,
+                      message="Glyphs ring (lighter than the paper next to strokes) all over this receipt.", detail=detail)
+    best: tuple[int, str, Glyph] | None = None
+    for lb, name in field_lines.items():
+        got = _halo_counts(view, lb)
+        if got is None or got[2] > HALO_NOISE_MAX:
+            continue
+        for g, n in got[0]:
+            if best is None or n > best[0]:
+                best = (n, name, g)
+    if best is None:
+        return None
+    n, name, g = best
+    score = float(min(1.0, 0.5 * n / HALO_MIN_PX)) * (1.0 - share / HALO_PAGE_SHARE)
+    return Signal(detector="image.resample_halo", family=SignalFamily.IMAGE, score=round(score, 4), threshold=HALO_THRESHOLD,
+                  message=("A character of this field has a light halo along its strokes (pixels lighter than the paper), "
+                           "as a glyph resized in an image editor and pasted has; no other character of this clean "
+                           "receipt has one."),
+                  field=name, regions=(Region(page=view.page_no, box=view.to_upload((g.x0, g.y0, g.x1, g.y1)), note="resampled glyph"),),
+                  detail={**detail, "halo_pixels": n})
+
+
 # ---------------------------------------------------------------- copy-move of digits
 
 COPY_THRESHOLD = 0.5  # genuine receipts of the tune halves (SROIE tune split, generated seed 11) reach 0.36
@@ -521,7 +640,7 @@ COPY_REF_MIN = 0.02  # below this the receipt's prints of a glyph are pixel-iden
 COPY_MARGINS = (0, 1, 2, 3, 4)  # `_copy_residual(fine=True)`: symmetric selection margins tried (tests, diagnostics)
 COPY_IDENTICAL = 0.0005  # residual of bit-identical pixels (a re-saved copy in a JPEG never gets this low)
 COPY_FLOOR = 0.005  # residual floor added to both sides of the ratio (JPEG rounding, tiny glyphs)
-COPY_FINE_GATE = 1.0  # full scale search only for targets whose box-ratio match is below this many times the usual
+COPY_FINE_GATE = 0.5  # full scale search only for targets whose quick match is below this many times the usual
 COPY_SHIFT = 1  # px the cut-out may sit off the glyph box measured
 COPY_MIN_ASPECT = 0.35  # width/height of the glyphs judged: a "1" or an "l" is a bar, and any two bars match
 
@@ -548,6 +667,11 @@ def _value_lines(inp: ForensicInput, page_no: int) -> list[tuple[str, Box]]:
     out += [("purchase_date", ln.box) for ln in lines if _DATE_RE.search(ln.text)]
     # totals sit low on a receipt
     out += [("total", ln.box) for ln in reversed(lines) if _AMOUNT_RE.search(ln.text) and not _DATE_RE.search(ln.text)]
+    # then the lines where the OCR read a garbled value (last: COPY_MAX_LINES keeps the clear ones first)
+    for ln in reversed(lines):
+        m = _LOOSE_VALUE_RE.search(ln.text)
+        if m and not _AMOUNT_RE.search(ln.text) and not _DATE_RE.search(ln.text):
+            out.append(("total" if re.fullmatch(r"\S[.,]\d{2}", m.group(0)) else "purchase_date", ln.box))
     return out
 
 
@@ -577,10 +701,14 @@ def _copy_residual(gray: np.ndarray, t: Glyph, s: Glyph, fine: bool = True) -> f
     c = max(20.0, float(tg.max() - tg.min()))
     best = float("inf")
     ds = (-1, 0, 1) if fine else (0,)
+    # the quick measure tries the source's own size too when it is 1 px off: the ink threshold is set
+    # per line, so the same pixels pasted on another line can segment 1 px wider or narrower
+    dws = ds if fine else (0,) + ((s.w - t.w,) if abs(s.w - t.w) == 1 else ())
+    dhs = ds if fine else (0,) + ((s.h - t.h,) if abs(s.h - t.h) == 1 else ())
     for m in (COPY_MARGINS if fine else (0,)):
         S0 = gray[s.y0 - m:s.y1 + m, s.x0 - m:s.x1 + m]
-        for dw in ds:
-            for dh in ds:
+        for dw in dws:
+            for dh in dhs:
                 w_, h_ = t.w + 2 * m + dw, t.h + 2 * m + dh
                 if w_ < 3 or h_ < 3:
                     continue
@@ -633,6 +761,53 @@ def _warp_residual(gray: np.ndarray, t: Glyph, s: Glyph, fine_steps: int = 3) ->
     return best / c
 
 
+def _ink_moments(P: np.ndarray) -> tuple[float, float, float, float] | None:
+    """Centre and spread (x, y) of a patch's ink, each pixel weighted by how much darker than the
+    patch's paper it is: measures of a glyph's place and size that do not hang on where an ink
+    threshold cuts its antialiased edge."""
+    flat = P.ravel()
+    k = int(0.9 * (flat.size - 1))
+    paper = float(np.partition(flat, k)[k])
+    w = np.clip(paper - P, 0.0, None)
+    cols, rows = w.sum(axis=0), w.sum(axis=1)
+    tot = float(cols.sum())
+    if tot <= 1e-3:
+        return None
+    xs, ys = np.arange(P.shape[1], dtype=np.float32), np.arange(P.shape[0], dtype=np.float32)
+    mx, my = float(cols @ xs) / tot, float(rows @ ys) / tot
+    sx = float(np.sqrt(float(cols @ (xs - mx) ** 2) / tot))
+    sy = float(np.sqrt(float(rows @ (ys - my) ** 2) / tot))
+    if sx < 0.5 or sy < 0.5:
+        return None
+    return mx, my, sx, sy
+
+
+def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph) -> float:
+    """`_copy_residual` with the scale and the sub-pixel offset taken from the ink moments of the two
+    glyphs (one resampling, Lanczos): a resized copy's boxes can be 1 px off its true scale either
+    way (where the ink threshold cuts), its ink's spread is not."""
+    H, W = gray.shape
+    P = 6
+    if t.x0 < 1 or t.y0 < 1 or t.x1 + 1 > W or t.y1 + 1 > H or s.x0 < P or s.y0 < P or s.x1 + P > W or s.y1 + P > H:
+        return 9.0
+    T = gray[t.y0 - 1:t.y1 + 1, t.x0 - 1:t.x1 + 1]
+    mt = _ink_moments(T)
+    ms = _ink_moments(gray[s.y0 - 1:s.y1 + 1, s.x0 - 1:s.x1 + 1])
+    if mt is None or ms is None:
+        return 9.0
+    fx, fy = mt[2] / ms[2], mt[3] / ms[3]
+    if not (0.6 <= fx <= 1.6 and 0.6 <= fy <= 1.6):
+        return 9.0
+    S = gray[s.y0 - P:s.y1 + P, s.x0 - P:s.x1 + P]
+    # T's pixel (u, v) samples S at the point with the same offset from the ink centre, scaled
+    M = np.array([[1.0 / fx, 0.0, ms[0] + P - 1 - mt[0] / fx], [0.0, 1.0 / fy, ms[1] + P - 1 - mt[1] / fy]], np.float32)
+    w = cv2.warpAffine(S, M, (T.shape[1], T.shape[0]), flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP,
+                       borderMode=cv2.BORDER_REPLICATE)
+    c = max(20.0, float(T.max() - T.min()))
+    d = w - T
+    return float(np.sqrt(float((d * d).mean()))) / c
+
+
 def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_below: float = 9.0) -> tuple[float, Glyph | None]:
     """t's closest resampled-copy match among the glyphs of the same shape: the box-ratio scale for
     the best shape matches, the full margin/scale search for the closest of them (when that is
@@ -644,7 +819,10 @@ def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_
         s = srcs[int(k)]
         if shape[k] < 0.6 or s is t or _overlap(s, t) or not 0.7 <= t.h / max(1, s.h) <= 1.45:
             continue
-        found.append((_copy_residual(gray, t, s, fine=False), s))
+        r = _copy_residual(gray, t, s, fine=False)
+        if len(found) < COPY_MOMENT_SOURCES:  # the closest shapes also by their ink moments (the time budget)
+            r = min(r, _moment_residual(gray, t, s))
+        found.append((r, s))
         if len(found) >= COPY_SOURCES:
             break
     if not found:
@@ -653,6 +831,49 @@ def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_
     if r >= fine_below:
         return r, s
     return min(r, _warp_residual(gray, t, s)), s
+
+
+COPY_MOMENT_SOURCES = 2  # best shape matches also measured by `_moment_residual`
+COPY_LATER_TARGETS = 24  # glyphs added from lines met again (the rest of a value line the first field cut)
+COPY_WIDE = 0.9  # width/height above which a judged component is taken for glyphs run together
+COPY_MAX_BLOBS = 4  # such components slid over per receipt (the time budget)
+
+
+def _blob_copy(view: PageView, b: Glyph, th: float, srcs: list[Glyph],
+               fine_below: float = 9.0) -> tuple[float, Glyph | None, Glyph | None]:
+    """The closest resampled copy of any source glyph inside a component of run-together glyphs:
+    each source's ink box resized to the line's glyph height (and to the component's, when it is
+    about as tall) is slid over the component (+2 px); the best place, when below `fine_below`, is
+    refined with `_warp_residual`. Returns (residual, the place as a glyph box, the source)."""
+    gray = view.gray
+    H, W = gray.shape
+    pad = 2
+    X0, Y0, X1, Y1 = b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad
+    if X0 < 0 or Y0 < 0 or X1 > W or Y1 > H:
+        return 9.0, None, None
+    region = gray[Y0:Y1, X0:X1]
+    c = max(20.0, float(region.max() - region.min()))
+    heights = sorted({int(round(th))} | ({b.h} if abs(b.h - th) <= 2 else set()))
+    cands: list[tuple[float, Glyph, Glyph]] = []
+    for s in srcs:
+        if _overlap(s, b) or s.x0 < 1 or s.y0 < 1 or s.x1 + 1 > W or s.y1 + 1 > H or s.w < COPY_MIN_ASPECT * s.h:
+            continue
+        S0 = gray[s.y0:s.y1, s.x0:s.x1]  # the ink box only: whatever margin the selection had, it holds this
+        for hh in heights:
+            tw = max(2, int(round(s.w * hh / s.h)))
+            if tw > region.shape[1] or hh > region.shape[0] or not 0.8 <= hh / s.h <= 1.25:
+                continue
+            R = S0 if (tw, hh) == (s.w, s.h) else cv2.resize(S0, (tw, hh), interpolation=cv2.INTER_CUBIC)
+            v, _, loc, _ = cv2.minMaxLoc(cv2.matchTemplate(region, R, cv2.TM_SQDIFF))
+            r = float(np.sqrt(max(0.0, v) / R.size)) / c
+            x, y = X0 + loc[0], Y0 + loc[1]
+            cands.append((r, Glyph(x, y, x + tw, y + hh, 0, 0.0, 0.0, 0.0), s))
+    if not cands:
+        return 9.0, None, None
+    r, t, s = min(cands, key=lambda f: f[0])
+    if r < fine_below:
+        r = min(r, _warp_residual(gray, t, s))
+    return r, t, s
 
 
 def _neighbour(g: Glyph, glyphs: list[Glyph], side: int, dx: float | None = None) -> Glyph | None:
@@ -730,41 +951,73 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
     # the glyphs judged: those of the field lines, at most COPY_MAX_TARGETS
     jobs: list[tuple[str, Glyph, float]] = []
     done: set = set()
+    judged: set = set()  # glyph boxes already among the targets
+    later: list[tuple[str, tuple[int, int, int, int], tuple[int, int, int, int]]] = []
+
+    def add(name: str, lb, vb) -> None:
+        targets = [g for g in glyphs_of(lb) if vb[0] - 2 <= g.cx <= vb[2] + 2]
+        if not targets:
+            return
+        th = float(np.median([g.h for g in targets]))
+        for t in targets:
+            key = (t.x0, t.y0, t.x1, t.y1)
+            if key not in judged and t.h >= 0.6 * th and t.w >= COPY_MIN_ASPECT * t.h:
+                judged.add(key)
+                jobs.append((name, t, th))
+
     for name, fb in fields:
         vb = view.to_view(fb)
         lb = field_line(view, vb) or vb
-        if lb in done or len(done) >= COPY_MAX_LINES or len(jobs) >= COPY_MAX_TARGETS:
+        if lb in done:
+            later.append((name, lb, vb))
+            continue
+        if len(done) >= COPY_MAX_LINES or len(jobs) >= COPY_MAX_TARGETS:
             continue
         done.add(lb)
-        targets = [g for g in glyphs_of(lb) if vb[0] - 2 <= g.cx <= vb[2] + 2]
-        if not targets:
-            continue
-        th = float(np.median([g.h for g in targets]))
-        jobs += [(name, t, th) for t in targets if t.h >= 0.6 * th and t.w >= COPY_MIN_ASPECT * t.h]
+        add(name, lb, vb)
+    # then, as the budget allows, the rest of lines met again: the first field of a line may cover
+    # only part of its value (one word of it)
+    cap = min(COPY_MAX_TARGETS, len(jobs) + COPY_LATER_TARGETS)
+    for name, lb, vb in later:
+        if len(jobs) >= cap:
+            break
+        add(name, lb, vb)
+    jobs = jobs[:cap]
     jobs = jobs[:COPY_MAX_TARGETS]
     if not jobs:
         return []
     # how exactly two prints of a glyph match on this receipt anyway: the same search for glyphs of
     # the other lines (digital renders: pixel for pixel, then nothing can be told)
     th = float(np.median([t.h for _, t, _ in jobs]))
-    refs = [g for b, _ in lines if b not in done for g in glyphs_of(b) if 0.8 * th <= g.h <= 1.25 * th and g.w >= COPY_MIN_ASPECT * g.h]
-    if len(refs) < 2 * COPY_REFS:
-        refs = [g for b, _ in lines for g in glyphs_of(b) if 0.8 * th <= g.h <= 1.25 * th and g.w >= COPY_MIN_ASPECT * g.h]
+    def usable(g: Glyph) -> bool:
+        return 0.8 * th <= g.h <= 1.25 * th and g.w >= COPY_MIN_ASPECT * g.h
+
+    refs = [g for b, _ in lines if b not in done for g in glyphs_of(b) if usable(g)]
     ref_vals: list[float] = []
-    if len(refs) >= 4:
-        R = view.thumbs(refs)
-        for g in refs[:: max(1, len(refs) // COPY_REFS)][:COPY_REFS]:
-            r, s = _best_copy(view, g, refs, R)
+    ref_pairs: list[tuple[float, Glyph, Glyph]] = []
+    # the glyphs off the field lines first; when too few of them have a second print there, every line's
+    for pool in ((refs if len(refs) >= 2 * COPY_REFS else None),
+                 [g for b, _ in lines for g in glyphs_of(b) if usable(g)]):
+        if pool is None or len(pool) < 4:
+            continue
+        ref_vals, ref_pairs = [], []
+        R = view.thumbs(pool)
+        for g in pool[:: max(1, len(pool) // COPY_REFS)][:COPY_REFS]:
+            r, s = _best_copy(view, g, pool, R)
             if s is not None:
                 ref_vals.append(r)
+                ref_pairs.append((r, g, s))
+        if len(ref_vals) >= 5:
+            break
     ref = float(np.median(ref_vals)) if len(ref_vals) >= 5 else None
     if ref is None or ref < COPY_REF_MIN:
         # a clean render (or too few glyphs): every print of a glyph is the same pixels
         return [Signal(detector="image.copy_move", family=SignalFamily.IMAGE, score=0.0, threshold=COPY_THRESHOLD,
                        message="Prints of the same character cannot be told apart on this receipt (a clean render).",
                        detail={"usual_residual": round(ref, 4) if ref is not None else -1.0, "targets": 0})]
-    found: list[tuple[float, str, Glyph, Glyph]] = []
+    found: list[tuple[float, str | None, Glyph, Glyph]] = []
     src_cache: dict[tuple[int, int], tuple[list[Glyph], np.ndarray]] = {}
+    n_blobs = 0
     for name, t, th in jobs:
         key = (int(0.7 * th), int(1.45 * th))
         if key not in src_cache:
@@ -773,9 +1026,22 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
         srcs, S = src_cache[key]
         if not srcs:
             continue
+        if t.w > COPY_WIDE * t.h:
+            # wider than a character: glyphs run together (a pasted glyph's margin often joins it to
+            # its neighbours), no one source has its shape; every source is slid over it instead
+            if n_blobs >= COPY_MAX_BLOBS:
+                continue
+            n_blobs += 1
+            r, t2, s = _blob_copy(view, t, th, srcs, fine_below=COPY_FINE_GATE * ref)
+            if s is not None and t2 is not None:
+                found.append((r, name, t2, s))
+            continue
         r, s = _best_copy(view, t, srcs, S, fine_below=COPY_FINE_GATE * ref)
         if s is not None:
             found.append((r, name, t, s))
+    # a glyph off the field lines that the references found to be a copy is one too (a value line
+    # the OCR misread is not among the field lines): the same bar judges it
+    found += [(r, None, g, h) for r, g, h in ref_pairs]
     n_targets = len(jobs)
     if not found:
         return []
@@ -792,7 +1058,11 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
     others = [f[0] for f in found[1:] if not any(_overlap(f[2], g) or _overlap(f[3], g) for g in pair)]
     # the bar: the closest unrelated pair among the judged glyphs, or the closest natural match off
     # the field lines (the median alone lets one close natural pair pass as a copy)
-    second = min(others[0] if others else ref, ref, max(min(ref_vals), COPY_REF_MIN))
+    # (a natural match that involves the pair itself, e.g. the source glyph matched to its pasted copy
+    # when the references had to come from every line, is the copy again, not a natural bar)
+    natural = [v for v, g, h in ref_pairs if not any(_overlap(g, x) or _overlap(h, x) for x in pair)]
+    closest = min(natural) if natural else min(ref_vals)
+    second = min(others[0] if others else ref, ref, max(closest, COPY_REF_MIN))
     r, name, t, s = best
     aligned = _aligned_bar(view, t, s, all_glyphs)
     if aligned is not None:
@@ -812,5 +1082,5 @@ def _copy_move_page(view: PageView, fields: list[tuple[str, Box]]) -> list[Signa
                             "looks cut from there and pasted."),
                    field=name, regions=regions,
                    detail={"copy_residual": round(r, 4), "usual_residual": round(ref, 4),
-                           "closest_usual": round(min(ref_vals), 4), "second_pair": round(second, 4), "targets": n_targets,
+                           "closest_usual": round(closest, 4), "second_pair": round(second, 4), "targets": n_targets,
                            "aligned_bar": round(aligned, 4) if aligned is not None else -1.0})]

@@ -211,3 +211,24 @@ def test_the_key_line_vote_says_what_the_second_engine_read() -> None:
 def test_a_whole_page_of_the_second_engine_is_one_reading() -> None:
     d = _date("20/12/2017", "rapidocr", conf=0.95)
     assert d.meta["second_reading"] == "none" and 0.8 <= d.confidence <= ocr_cap()
+
+
+def test_a_clean_date_line_crowded_out_by_amount_lines_is_still_re_read(monkeypatch) -> None:
+    import pipeline.ocr.rapid as rapid
+
+    image = np.full((900, 600), 255, np.uint8)
+    amounts = [make_line(f"TOTAL {k}.50", 40 + 40 * k, 0.5) for k in range(ocr.MAX_REREAD_LINES + 2)]
+    date = make_line("Date: 20/12/2017 12:16", 40 * (ocr.MAX_REREAD_LINES + 4), 0.97)
+    lines = [*amounts, date]
+    seen: list[int] = []
+
+    def fake(crops, threads=1):  # reads the date crop alike, the amounts as they are
+        seen.append(len(crops))
+        return [("20/12/2017 12:16", 0.98) if c.shape[1] > 140 else ("0.50", 0.5) for c in crops]
+
+    monkeypatch.setattr(rapid, "recognize_crops", fake)
+    out = ocr._reread_key_lines(image, lines, [])
+    # the eight most promising amount lines, plus the date line's date (and the time next to it)
+    assert seen == [ocr.MAX_REREAD_LINES + 1]
+    assert [w.engine for w in out[-1].words] == ["tesseract", AGREED, AGREED]
+    assert all(ln == old for ln, old in zip(out[:2], lines[:2], strict=True))  # the least promising: not re-read

@@ -243,6 +243,10 @@ REREAD_KEY_LINES = True
 MAX_REREAD_LINES = 8
 #: and at most this many value crops per line (the rightmost: the value column)
 MAX_GROUPS_PER_LINE = 2
+#: the first lines holding a date that were not among those (read cleanly, or crowded out by
+#: amount lines) are re-read too, their date's crops only, at most this many: a date's digits are
+#: trusted only when a second reading confirms them (`pipeline.extract.dates._readings_cap`)
+MAX_DATE_REREAD_LINES = 2
 _KEY_WORDS = re.compile(
     r"(total|tota1|t0tal|round|nett|amount|amt|due|payable|jumlah|cash|change|tunai|visa|master|card|credit|"
     r"date|dato|datum|tarikh|gst|vat|i alt|at betale|betala|yhteensa|plata)")
@@ -519,21 +523,26 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
         p = _key_line_priority(ln, ln.box.cy / max(1.0, h_img))
         if p > 0:
             scored.append((p, k))
-    if not scored:
-        return lines
     chosen = sorted(k for _, k in sorted(scored, reverse=True)[:MAX_REREAD_LINES])
+    # the first lines holding a date, when not chosen (read cleanly, crowded out): their date's crops
+    date_words: dict[int, set[int]] = {}
+    for k, i in _date_words(lines):
+        date_words.setdefault(k, set()).add(i)
+    extra = [k for k in date_words if k not in chosen][:MAX_DATE_REREAD_LINES]
     crops: list[np.ndarray] = []
     jobs: list[tuple[int, list[int], Box]] = []
     line_jobs: list[tuple[int, int]] = []  # (line, crop index): whole registration-number lines
-    for k in chosen:
+    for k in sorted([*chosen, *extra]):
         ln = lines[k]
-        if REREAD_REGNUM_LINES and _is_regnum_line(ln):
+        if k in chosen and REREAD_REGNUM_LINES and _is_regnum_line(ln):
             b = ln.box
             crop = _padded_crop(image, b.x0, b.y0, b.x1, b.y1, b.height)
             if crop is not None:
                 line_jobs.append((k, len(crops)))
                 crops.append(crop)
         groups = _value_groups(ln)
+        if k not in chosen:
+            groups = [g for g in groups if date_words[k] & set(g)]
         for g in groups[-MAX_GROUPS_PER_LINE:]:
             b = Box.enclosing([ln.words[i].box for i in g])
             if b is None:

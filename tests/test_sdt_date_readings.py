@@ -37,11 +37,16 @@ def test_marks_go_before_the_agreed_suffix_and_keep_the_engine_family() -> None:
     assert ocr.marks_of("tesseract+rapidocr") == set()
 
 
-def test_digits_majority_needs_two_readings_alike() -> None:
-    assert ocr.digits_majority(["2016", "2016", "2015"]) == "2016"
-    assert ocr.digits_majority(["20/12/2017", "20-12-2017", ""]) == "20122017"
-    assert ocr.digits_majority(["2016", "2015", ""]) is None
-    assert ocr.digits_majority(["", "", ""]) is None
+def test_the_readings_vote_on_the_date_not_on_stray_digits() -> None:
+    line = make_line("Date: 0:20/12/2017 12:16", 20)
+    # a reading that lost the glued "0:" or read the separators otherwise makes the same date
+    assert ocr._digits_mark(line, 1, [":20/12/2017", "20-12-2017", "0:30/12/2017"]) == ocr.DIGITS_CONFIRMED
+    assert ocr._digits_mark(line, 1, ["2016", "2015", ""]) == ocr.DIGITS_UNSURE  # no date, no vote
+    assert ocr._digits_mark(line, 1, ["30/12/2017", "0:30/12/2017", "20/12/2017"]) == ocr.DIGITS_CONTRADICTED
+    # the same digits with a separator lost are a vote for the page's date
+    assert ocr._digits_mark(line, 1, ["020/122017", "0:20/12/2017", ""]) == ocr.DIGITS_CONFIRMED
+    # a date only a digit-slip repair makes ("2617" -> 2017) is no vote
+    assert ocr._digits_mark(line, 1, ["30/12/2617", "30/12/2617", "20/12/2017"]) == ocr.DIGITS_UNSURE
 
 
 def test_a_majority_contradicts_only_with_digits_that_still_make_a_date() -> None:

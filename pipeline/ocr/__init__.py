@@ -587,8 +587,8 @@ def _reread_key_lines(image: np.ndarray, lines: list[Line], warnings: list[str])
 #: read the digit words of the numeric dates on a page a third time: tesseract restricted to
 #: digits and date separators, on each word's crop upscaled to every height of DIGITS_HEIGHTS,
 #: all crops of the page stacked into one image (one tesseract call per page, ~0.1 s). The
-#: heights vote; the majority's digits confirm the word's digits, contradict them, or (no
-#: majority) leave them unsure, which the word's engine name says (DIGITS_CONFIRMED, ...). Both
+#: heights vote (`_digits_mark`): the majority's date confirms the page's date, contradicts it,
+#: or (no majority) leaves it unsure, which the word's engine name says (DIGITS_CONFIRMED, ...). Both
 #: engines can misread a faint digit alike ("2016" as "2015"); a restricted reading at three
 #: scales is a third, differently made reading. SROIE tune half (session 4): of the words of 80
 #: numeric dates, the majority read the page's digits for 63 dates, other digits for 2 (one the
@@ -654,35 +654,48 @@ def _stack(rows: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int]]]:
     return canvas, bands
 
 
-def digits_majority(readings: Sequence[str]) -> str | None:
-    """The digits that most readings hold, when at least two do (else None)."""
-    from collections import Counter
+def _dates_at(text: str, start: int, end: int, *, repaired: bool = True) -> tuple[str, ...]:
+    """The dates of `text` that overlap text[start:end] (ISO), in order; without `repaired`, not
+    those that needed a digit-slip repair ("19/2/2617")."""
+    from pipeline.extract.dates import find_dates
 
-    c = Counter(d for d in (re.sub(r"\D", "", r) for r in readings) if d)
-    if not c:
-        return None
-    digits, n = c.most_common(1)[0]
-    return digits if n >= 2 else None
+    return tuple(h.date.isoformat() for h in find_dates(text, loose=True)
+                 if h.start < end and h.end > start and (repaired or not h.repaired))
 
 
 def _digits_mark(line: Line, i: int, readings: Sequence[str]) -> str:
-    """Confirmed: the readings' majority holds the word's digits. Contradicted: it holds other
-    digits that, put in the word's place, still make a date of the line. Else unsure (no majority,
-    or a majority that makes no date: "68/04/2018", "06-05-2118" are slips of the restricted reading)."""
-    from pipeline.extract.dates import find_dates
+    """What the digits-only readings of word `i` say of the line's date: a reading with the word's
+    digits votes for the page's date; another is put in the word's place and the date it then
+    makes is its vote. Confirmed: the majority (two or more)
+    makes the page's date. Contradicted: it makes another date. Unsure: no majority (readings that
+    make no date, "68/04/2018" or "06-05-2118", or only a repaired one, "19/2/2617", are slips of the
+    restricted reading and no vote).
+    Digits outside the date (a time glued to it, "0:" before it) do not count."""
+    from collections import Counter
 
-    maj = digits_majority(readings)
-    if maj is None:
-        return DIGITS_UNSURE
-    if maj == re.sub(r"\D", "", line.words[i].text):
-        return DIGITS_CONFIRMED
-    text2 = next(r for r in readings if re.sub(r"\D", "", r) == maj)
     before = " ".join(w.text for w in line.words[:i])
     start = len(before) + (1 if before else 0)
-    swapped = " ".join([*(w.text for w in line.words[:i]), text2, *(w.text for w in line.words[i + 1:])])
-    if any(h.start < start + len(text2) and h.end > start for h in find_dates(swapped, loose=True)):
-        return DIGITS_CONTRADICTED
-    return DIGITS_UNSURE
+    rest = [w.text for w in line.words[i + 1:]]
+    page = _dates_at(line.text, start, start + len(line.words[i].text))
+    votes: Counter[tuple[str, ...]] = Counter()
+    digits = re.sub(r"\D", "", line.words[i].text)
+    for r in readings:
+        r = "".join(r.split())
+        if not r:
+            continue
+        if re.sub(r"\D", "", r) == digits:  # the same digits, a separator lost or read otherwise
+            votes[page] += 1
+            continue
+        got = _dates_at(" ".join([*(w.text for w in line.words[:i]), r, *rest]), start, start + len(r),
+                        repaired=False)
+        if got:
+            votes[got] += 1
+    if not votes:
+        return DIGITS_UNSURE
+    top, n = votes.most_common(1)[0]
+    if n < 2:
+        return DIGITS_UNSURE
+    return DIGITS_CONFIRMED if top == page else DIGITS_CONTRADICTED
 
 
 def _reread_date_digits(image: np.ndarray, lines: list[Line], warnings: list[str]) -> list[Line]:

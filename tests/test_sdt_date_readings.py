@@ -123,6 +123,8 @@ def test_an_unmarked_reading_never_reaches_the_top_band_but_a_text_layer_does() 
     assert 0.8 <= d.confidence <= ocr_cap()
     d = _date("20/12/2017", "pdfplumber", conf=1.0)
     assert d.confidence >= 0.95
+    d = _date("20/12/2017", "htr", conf=1.0)  # any other engine is a reading of pixels
+    assert 0.8 <= d.confidence <= ocr_cap()
 
 
 # ------------------------------------------------------------------ the digits-only reading itself

@@ -535,8 +535,8 @@ def _engines_agree(row: Row, h: DateHit) -> bool:
     return words_agreed(_date_words(row, h))
 
 
-#: engines whose words are read from pixels (a text layer's words are the printed text itself)
-_OCR_ENGINES = ("tesseract", "rapidocr")
+#: engines of a text layer: their words are the printed text itself, not a reading of pixels
+_TEXT_LAYER_ENGINES = ("pdfplumber",)
 #: confidence caps of an OCR-read date by what its other readings said (see `_readings_cap`)
 DIGITS_CONTRADICTED_CAP = 0.6
 ONE_READING_CAP = 0.79
@@ -587,7 +587,7 @@ def _readings_cap(row: Row, h: DateHit, second: str, digits: str) -> float:
     confirmed never reaches the top band, one that a reading contradicts (or that rests on one reading
     where another read otherwise) is never auto-approved. Dates of a text layer are not capped."""
     ws = _date_words(row, h)
-    if not ws or not all(w.engine.split("+")[0].startswith(_OCR_ENGINES) for w in ws):
+    if not ws or all(w.engine.split("+")[0] in _TEXT_LAYER_ENGINES for w in ws):
         return 1.0
     if digits == "contradicted":
         return DIGITS_CONTRADICTED_CAP

@@ -524,12 +524,81 @@ _ROW_TIME = re.compile(r"(?<![\d.,])\d{1,2}\s?:\s?\d{2}(?![\d.,])")
 _GLUED_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?![\d])")
 
 
+def _date_words(row: Row, h: DateHit) -> list[Word]:
+    return [w for w, s, e in row.word_spans() if s < h.end and e > h.start and any(ch.isdigit() for ch in w.text)]
+
+
 def _engines_agree(row: Row, h: DateHit) -> bool:
     """Every word holding digits of the date was read the same by both engines."""
     from pipeline.ocr import words_agreed
 
-    ws = [w for w, s, e in row.word_spans() if s < h.end and e > h.start and any(ch.isdigit() for ch in w.text)]
-    return words_agreed(ws)
+    return words_agreed(_date_words(row, h))
+
+
+#: engines of a text layer: their words are the printed text itself, not a reading of pixels
+_TEXT_LAYER_ENGINES = ("pdfplumber",)
+#: confidence caps of an OCR-read date by what its other readings said (see `_readings_cap`)
+DIGITS_CONTRADICTED_CAP = 0.6
+ONE_READING_CAP = 0.79
+TWO_READINGS_CAP = 0.9
+UNCHECKED_CAP = 0.9
+
+
+def _readings(row: Row, h: DateHit) -> tuple[str, str]:
+    """What the other readings said of the date's digit words: (second engine, digits-only reading).
+    Second engine: "agreed" (same characters, or it replaced the page's words and the page had read
+    the same digits), "differed" (it read other characters, or replaced the page's), "none" (not
+    re-read: a page read by one engine only). Digits reading: "confirmed", "contradicted", "unsure"
+    (no majority), "none"."""
+    from pipeline.ocr import (
+        AGREED_SUFFIX,
+        DIGITS_CONFIRMED,
+        DIGITS_CONTRADICTED,
+        DIGITS_UNSURE,
+        PAGE_DIGITS_AGREE,
+        RAPID_DIFFERED,
+        RAPID_REPLACED,
+        marks_of,
+    )
+
+    ws = _date_words(row, h)
+    if not ws:
+        return "none", "none"
+    marks = [marks_of(w.engine) for w in ws]
+    if all(w.engine.endswith(AGREED_SUFFIX) or PAGE_DIGITS_AGREE in m for w, m in zip(ws, marks, strict=True)):
+        second = "agreed"
+    elif any(RAPID_DIFFERED in m or RAPID_REPLACED in m for m in marks):
+        second = "differed"
+    else:
+        second = "none"
+    if any(DIGITS_CONTRADICTED in m for m in marks):
+        digits = "contradicted"
+    elif all(DIGITS_CONFIRMED in m for m in marks):
+        digits = "confirmed"
+    elif any(DIGITS_UNSURE in m or DIGITS_CONFIRMED in m for m in marks):
+        digits = "unsure"
+    else:
+        digits = "none"
+    return second, digits
+
+
+def _readings_cap(row: Row, h: DateHit, second: str, digits: str) -> float:
+    """The highest confidence the date's readings allow: a date whose digits no independent reading
+    confirmed never reaches the top band, one that a reading contradicts (or that rests on one reading
+    where another read otherwise) is never auto-approved. Dates of a text layer are not capped."""
+    ws = _date_words(row, h)
+    if not ws or all(w.engine.split("+")[0] in _TEXT_LAYER_ENGINES for w in ws):
+        return 1.0
+    if digits == "contradicted":
+        return DIGITS_CONTRADICTED_CAP
+    if second == "agreed":
+        return 1.0 if digits == "confirmed" else TWO_READINGS_CAP
+    if digits == "confirmed":
+        return TWO_READINGS_CAP
+    if second == "differed" or digits == "unsure":
+        return ONE_READING_CAP
+    # read once and nothing else ran (a page the re-reading did not reach): never the top band
+    return UNCHECKED_CAP
 
 
 def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValue | None]:
@@ -639,6 +708,14 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
             # a number holding the date, or the weekday it falls on, is an independent
             # reading of its year, month and day
             conf = max(conf, CONFIRMED_DATE_CONF)
+    # what the other readings of the date's digits said (the second engine, the digits-only reading)
+    second, digits = _readings(row, h)
+    meta["second_reading"], meta["digits_reading"] = second, digits
+    cap = _readings_cap(row, h, second, digits)
+    if cap == ONE_READING_CAP and "year_conflict" not in meta and not h.repaired \
+            and {"embedded", "weekday"} & set(meta.get("year_confirmed", "").split(",")):
+        cap = CONFIRMED_DATE_CONF  # the weekday or a number holding the date is the confirming reading
+    conf = min(conf, cap)
     date_fv = FieldValue(name="purchase_date", raw=h.raw, value=h.date.isoformat(), confidence=round(min(conf, 0.97), 3),
                          evidence=row.span_evidence(h.start, h.end), meta=meta)
     return date_fv, wd_fv
@@ -647,5 +724,6 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
 from typing import TYPE_CHECKING  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
+    from models.documents import Word
     from models.fields import FieldValue
     from pipeline.extract.layout import Row

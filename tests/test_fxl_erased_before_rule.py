@@ -64,3 +64,10 @@ def test_run_to_rule() -> None:
     assert ct._run_to_rule(seq, 1, 3) == (4, 15)  # from the item line at the bottom up to the rule
     thick = [True] * 3 + [False] * 10 + [True] * 6 + [False] * 4 + [True] * 3
     assert ct._run_to_rule(thick, 0, 3) is None  # text, not a rule
+
+
+def test_usual_spacing_below_an_opening_rule_is_no_blank_gap(tmp_path) -> None:
+    # a rule under the header, 36 px of paper (1.3 line heights, less than the 40 px pitch) down
+    # to the first item line, whose amount the OCR read short: the spacing is the layout's own
+    s = _totals(_with_rule(tmp_path, [*HEAD, "", *ITEMS, *TAIL], rule_y=226))
+    assert not s.flagged and s.detail["blank_gap"] is False

@@ -392,7 +392,9 @@ def _floating_ink(rows_inked, margin: int, tall: int) -> bool:
 
 
 RULE_THICK = 0.25  # line heights: an inked band of at most this thickness is a printed rule
-RULE_NEED = 1.2  # line heights of blank between an item line and a rule: a line is gone (as between two item lines)
+# line heights of blank between an item line and a rule, and at least one line pitch: a line is gone
+# (as between two item lines; the usual spacing at a rule is less than a pitch)
+RULE_NEED = 1.2
 
 
 def _run_to_rule(rows_inked, item_side: int, thick: int) -> tuple[int, int] | None:
@@ -506,8 +508,8 @@ def _blank_gap(inp: ForensicInput, items: list[Amt], all_rows: list[Row]) -> Box
         if best < need and to_rule and all(r is not None for r in to_rule):
             # every strip has the rule: the item line's blank up to it must hold a whole line
             rb, rs = min(r for r in to_rule if r is not None)
-            if rb >= RULE_NEED * h:
-                best, best_start, need = rb, rs, RULE_NEED * h
+            if rb >= max(RULE_NEED * h, pitch):
+                best, best_start, need = rb, rs, max(RULE_NEED * h, pitch)
         if best >= need:
             up = Box(x0=x0, y0=ys0 + best_start, x1=x1, y1=ys0 + best_start + best)
             if not rot:

@@ -391,6 +391,34 @@ def _floating_ink(rows_inked, margin: int, tall: int) -> bool:
     return False
 
 
+RULE_THICK = 0.25  # line heights: an inked band of at most this thickness is a printed rule
+# line heights of blank between an item line and a rule, and at least one line pitch: a line is gone
+# (as between two item lines; the usual spacing at a rule is less than a pitch)
+RULE_NEED = 1.2
+
+
+def _run_to_rule(rows_inked, item_side: int, thick: int) -> tuple[int, int] | None:
+    """(length, start) of the blank run between the item line's ink (at the top of the strip when
+    `item_side` is 0, at the bottom when 1) and the first ink after it, when that ink is a thin band
+    (a printed rule) with blank on its other side too; None otherwise."""
+    seq = list(rows_inked) if item_side == 0 else list(rows_inked)[::-1]
+    n = len(seq)
+    i = 0
+    while i < n and seq[i]:
+        i += 1  # the item line's own ink
+    j = i
+    while j < n and not seq[j]:
+        j += 1  # the blank run
+    k = j
+    while k < n and seq[k]:
+        k += 1  # the next ink
+    if j >= n or k - j > thick or k >= n or seq[k]:
+        return None
+    run = j - i
+    start = i if item_side == 0 else n - j
+    return run, start
+
+
 #: strips of this many line heights are measured separately, so that a slightly tilted page
 #: (a scan a degree off, a photo) does not fill a blank band with the slant of the lines
 _STRIP_HEIGHTS = 3.0
@@ -457,18 +485,31 @@ def _blank_gap(inp: ForensicInput, items: list[Amt], all_rows: list[Row]) -> Box
         q = max(1, int(0.3 * h))
         margin = int(0.8 * h)
         found: list[tuple[int, int]] = []
+        to_rule: list[tuple[int, int] | None] = []
         floating = False
+        # an item line next to a printed rule (the rule that closes or opens the item list): the
+        # section spacing lies on the rule's other side, so the blank between the item line and the
+        # rule is judged as between two item lines
+        item_side = 0 if id(a) in item_rows and id(b) not in item_rows else \
+            1 if id(b) in item_rows and id(a) not in item_rows else None
         for sx in range(0, ink.shape[1] - sw // 2, sw):
             strip = ink[:, sx:sx + sw]
             rows_inked = strip.sum(axis=1) >= 2
             # only strips where both lines left ink (near their centres) measure the gap between them
             if rows_inked[:q].any() and rows_inked[-q:].any():
                 found.append(_ink_runs(rows_inked, need))
+                if item_side is not None:
+                    to_rule.append(_run_to_rule(rows_inked, item_side, max(2, int(RULE_THICK * h))))
             elif _floating_ink(rows_inked, margin, max(2, int(0.4 * h))):
                 floating = True  # ink in the gap that belongs to neither line: something unread is printed there
         if not found or floating:
             continue
         best, best_start = min(found)
+        if best < need and to_rule and all(r is not None for r in to_rule):
+            # every strip has the rule: the item line's blank up to it must hold a whole line
+            rb, rs = min(r for r in to_rule if r is not None)
+            if rb >= max(RULE_NEED * h, pitch):
+                best, best_start, need = rb, rs, max(RULE_NEED * h, pitch)
         if best >= need:
             up = Box(x0=x0, y0=ys0 + best_start, x1=x1, y1=ys0 + best_start + best)
             if not rot:

@@ -717,6 +717,9 @@ FONT_MIN_HEIGHT = 12  # px of capital height: below, one pixel is more than the 
 FONT_MONO_SPREAD = 0.02  # median relative deviation of the rows' pitch of a monospaced print
 FONT_MONO_FRACTION = 0.7  # share of a page's rows that must be monospaced for it to be judged
 FONT_STEP_SPREAD = 0.045  # median relative deviation of a row's glyph-centre steps: monospaced (proportional: more)
+# glyph centres fall on half pixels, so a monospaced row's steps of a small pitch are off by half a
+# pixel or more anyway: a row judged on a monospaced page may have this many pixels of step jitter
+FONT_STEP_QUANT = 0.8
 FONT_CAP_MIN = 3  # named capitals/digits a row needs for its cap height to count
 FONT_CAP_FLOOR = 0.03  # relative spread floor of the cap-height/pitch ratio (pixel quantisation of small prints)
 FONT_CAP_BAND = 0.08  # a capital within this (relative) of the predicted height fits the other rows
@@ -724,6 +727,13 @@ FONT_INSIDE_MAX = 0.2  # share of the odd row's capitals that may fit the other 
 FONT_ROW_CONSISTENT = 0.8  # share of the odd row's capitals that must have its own (typical) height
 FONT_Z = 3.5  # robust z-score (deviation / receipt's own spread) that scores the threshold
 FONT_Z_SLOPE = 0.1  # score per z unit around the threshold
+
+
+def _step_tolerance(pitch_px: float) -> float:
+    """The step spread up to which a row of a page found monospaced is judged: `FONT_STEP_SPREAD`,
+    or the half-pixel quantisation of its glyph centres at a small pitch (`FONT_STEP_QUANT` pixels
+    of jitter), whichever is larger (still far below a proportional font's letter-dependent steps)."""
+    return max(FONT_STEP_SPREAD, FONT_STEP_QUANT / max(1.0, pitch_px))
 
 
 def _font_odd_row(view: PageView) -> tuple | None:
@@ -736,7 +746,7 @@ def _font_odd_row(view: PageView) -> tuple | None:
     if not pieces or np.mean([r["step_spread"] <= FONT_STEP_SPREAD for r in pieces]) < FONT_MONO_FRACTION:
         return None
     rows = [r for r in pieces if r["cap"] is not None and r["ncap"] >= FONT_CAP_MIN
-            and r["step_spread"] <= FONT_STEP_SPREAD]
+            and r["step_spread"] <= _step_tolerance(r["pitch_px"])]
     if len(rows) < FONT_MIN_ROWS:
         return None
     # the body text only: a header or a logo line in a bigger face is a different font by design, a

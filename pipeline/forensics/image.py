@@ -56,6 +56,8 @@ class PageView:
     page: Page | None
     glyph_cache: dict | None = None
     thumb_cache: dict | None = None
+    line_box_cache: list | None = None  # `line_boxes`, mapped once per page
+    moment_cache: dict | None = None  # `_glyph_moments` by glyph box
 
     def thumb(self, g: Glyph) -> np.ndarray:
         """`_thumb` of a glyph, cached (the same glyphs serve as sources for every field line)."""
@@ -213,16 +215,20 @@ def _printed_values(inp: ForensicInput, page_no: int) -> list[tuple[str, Box]]:
 
 
 def line_boxes(view: PageView) -> list[tuple[tuple[int, int, int, int], str]]:
+    """The page's OCR line boxes in view pixels, with their text (mapped once per view: every
+    field's line is looked up among them)."""
     if view.page is None:
         return []
-    out = []
-    for ln in view.page.lines:
-        if not ln.words:
-            continue
-        b = view.to_view(ln.box)
-        if b[2] - b[0] >= 4 and b[3] - b[1] >= 6:
-            out.append((b, ln.text))
-    return out
+    if view.line_box_cache is None:
+        out = []
+        for ln in view.page.lines:
+            if not ln.words:
+                continue
+            b = view.to_view(ln.box)
+            if b[2] - b[0] >= 4 and b[3] - b[1] >= 6:
+                out.append((b, ln.text))
+        view.line_box_cache = out
+    return list(view.line_box_cache)
 
 
 def field_line(view: PageView, fbox: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
@@ -813,11 +819,19 @@ def _warp_residual(gray: np.ndarray, t: Glyph, s: Glyph, fine_steps: int = 3) ->
     size = (T.shape[1], T.shape[0])
     n = float(T.size)
 
+    seen: dict[tuple[float, float, float, float], float] = {}
+
     def res(fx: float, fy: float, ox: float, oy: float) -> float:
-        M = np.array([[1.0 / fx, 0.0, P - 1.0 / fx + ox], [0.0, 1.0 / fy, P - 1.0 / fy + oy]], np.float32)
-        w = cv2.warpAffine(S, M, size, flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        d = w - T
-        return float(np.sqrt(float((d * d).sum()) / n))
+        # the descent meets the same parameters again (the point it starts each axis from, the grid
+        # points a finer step shares with the coarser one): each is resampled once
+        key = (fx, fy, ox, oy)
+        got = seen.get(key)
+        if got is None:
+            M = np.array([[1.0 / fx, 0.0, P - 1.0 / fx + ox], [0.0, 1.0 / fy, P - 1.0 / fy + oy]], np.float32)
+            w = cv2.warpAffine(S, M, size, flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            d = w - T
+            got = seen[key] = float(np.sqrt(float((d * d).sum()) / n))
+        return got
 
     p = [t.w / max(1, s.w), t.h / max(1, s.h), 0.0, 0.0]  # fx, fy, ox, oy
     best = res(*p)
@@ -861,7 +875,19 @@ def _ink_moments(P: np.ndarray) -> tuple[float, float, float, float] | None:
     return mx, my, sx, sy
 
 
-def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph) -> float:
+def _glyph_moments(gray: np.ndarray, g: Glyph, cache: dict | None) -> tuple[float, float, float, float] | None:
+    """`_ink_moments` of a glyph's box + 1 px; with a cache (a page's), once per box: a target is
+    measured against several sources, and a source serves many targets."""
+    key = (g.x0, g.y0, g.x1, g.y1)
+    if cache is not None and key in cache:
+        return cache[key]
+    got = _ink_moments(gray[g.y0 - 1:g.y1 + 1, g.x0 - 1:g.x1 + 1])
+    if cache is not None:
+        cache[key] = got
+    return got
+
+
+def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph, moments: dict | None = None) -> float:
     """`_copy_residual` with the scale and the sub-pixel offset taken from the ink moments of the two
     glyphs (one resampling, Lanczos): a resized copy's boxes can be 1 px off its true scale either
     way (where the ink threshold cuts), its ink's spread is not."""
@@ -870,8 +896,8 @@ def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph) -> float:
     if t.x0 < 1 or t.y0 < 1 or t.x1 + 1 > W or t.y1 + 1 > H or s.x0 < P or s.y0 < P or s.x1 + P > W or s.y1 + P > H:
         return 9.0
     T = gray[t.y0 - 1:t.y1 + 1, t.x0 - 1:t.x1 + 1]
-    mt = _ink_moments(T)
-    ms = _ink_moments(gray[s.y0 - 1:s.y1 + 1, s.x0 - 1:s.x1 + 1])
+    mt = _glyph_moments(gray, t, moments)
+    ms = _glyph_moments(gray, s, moments)
     if mt is None or ms is None:
         return 9.0
     fx, fy = mt[2] / ms[2], mt[3] / ms[3]
@@ -900,7 +926,9 @@ def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_
             continue
         r = _copy_residual(gray, t, s, fine=False)
         if len(found) < COPY_MOMENT_SOURCES:  # the closest shapes also by their ink moments (the time budget)
-            r = min(r, _moment_residual(gray, t, s))
+            if view.moment_cache is None:
+                view.moment_cache = {}
+            r = min(r, _moment_residual(gray, t, s, view.moment_cache))
         found.append((r, s))
         if len(found) >= COPY_SOURCES:
             break

@@ -309,7 +309,10 @@ def _worker() -> int:
         job = json.loads(line)
         path = Path(job["path"])
         claim = campaign = None
-        if job.get("lines"):
+        if job.get("prefill"):  # a receipt only stored: fingerprinted as read without OCR
+            info = fileinfo(path)
+            doc, ex = None, None
+        elif job.get("lines"):
             info = fileinfo(path)
             doc, ex = gt_lines_doc(info, Path(job["lines"])), None
         else:
@@ -338,7 +341,7 @@ def _worker() -> int:
             t0 = time.perf_counter()
             fp = fingerprint(inp)
             t_fp = time.perf_counter() - t0
-            dupes = store.find_duplicates(claim, campaign, fp)
+            dupes = [] if job.get("prefill") else store.find_duplicates(claim, campaign, fp)
             t_hist = time.perf_counter() - t0
             store.record(claim, campaign, Verdict(claim_id=claim.claim_id, campaign_id=claim.campaign_id,
                                                   status=Status.APPROVE, screened_at=dt.datetime.now(dt.UTC)),
@@ -430,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=("ocr", "run", "compare"))
     ap.add_argument("--old-tree", type=Path, help="compare: the source tree of the old code")
     ap.add_argument("--history", action="store_true", help="compare, gen sets: fingerprint + duplicate look-up too")
-    ap.add_argument("--prefill", type=int, default=0, help="compare --history: receipts put in the stores first (untimed)")
+    ap.add_argument("--prefill", type=int, default=0,
+                    help="compare --history: the last N claims of each gen set are put in the stores first (untimed, no OCR)")
     ap.add_argument("--sroie", type=Path, help="forged SROIE folder from scripts/forge_sroie.py")
     ap.add_argument("--gen", type=Path, action="append", default=[], help="generated claim set (repeatable)")
     ap.add_argument("--half", choices=("tune", "heldout", "all"), default="heldout", help="SROIE split to score")
@@ -445,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/forge-yours/ocr-cache"))
     a = ap.parse_args(argv)
     sets: list[tuple[str, list[dict]]] = []
+    pre_items: dict[str, list[dict]] = {}
     if a.sroie:
         sets.append((f"sroie-{a.half}", select(sroie_items(a.sroie), a.half, a.limit, a.every)))
     for g in a.gen:
@@ -454,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.genuine is not None:
             gen = [i for i in its if not i["tampered"]][: a.genuine]
             its = [i for i in its if i["tampered"]] + gen
+        if a.command == "compare" and a.prefill:  # the last --prefill claims are stored, not timed
+            pre_items[g.name], its = its[len(its) - a.prefill:], its[:len(its) - a.prefill]
         sets.append((g.name, select(its, "all", a.limit)))
     if a.command == "ocr":
         for name, its in sets:
@@ -474,9 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             gt = a.gt_lines and name.startswith("sroie")
             if a.cached_only and not gt:
                 its = [it for it in its if cached_reading(it["path"], it["campaign"], cache=a.cache, ocr=False)[1] is not None]
-            pre: list[dict] = []
-            if a.prefill and not name.startswith("sroie"):
-                pre, its = its[len(its) - a.prefill:], its[:len(its) - a.prefill]
+            pre = pre_items.get(name, [])
             report_c[name] = compare(its, a.old_tree, gt_lines=gt, history=a.history and not name.startswith("sroie"),
                                      cache=a.cache, prefill=pre, families=fams)
             print(json.dumps({name: report_c[name]}, indent=1))

@@ -23,6 +23,21 @@ has any alteration, and the per-type rates count claims with that alteration typ
 Printed and written (`--out`/report.json): detection rate per alteration type, false-alarm
 rate on untouched/genuine receipts, per-signal ROC points (score sweeps), median seconds
 per receipt of the forensics stage (OCR excluded: it is shared with the screening).
+
+Old code against new code, timed in one interleaved run (on a loaded machine only a ratio of two
+codes timed side by side means anything): `compare` runs the receipts through two worker
+processes, one per source tree (e.g. `git archive REV | tar -x -C /tmp/old`), alternating which
+goes first, and reports whether every signal is the same and the median seconds of each:
+
+    nice -n 10 .venv/bin/python scripts/bench_forensics.py compare --old-tree /tmp/old \
+        --sroie /work/gen/sroie-forged-tune --half tune --gt-lines --out runs/fxt-compare-sroie
+    nice -n 10 .venv/bin/python scripts/bench_forensics.py compare --old-tree /tmp/old \
+        --gen /work/gen/seed11-300 --history --out runs/fxt-compare-gen
+
+With --history each worker also fingerprints the receipt, looks it up in its own claims store
+(`Store.find_duplicates`) and records it there, as `stage_history` does in the screening; with
+--prefill N the stores first hold the fingerprints of N receipts of the set that are not timed
+(the look-up's cost grows with the store up to DUPLICATE_CANDIDATES verifications).
 """
 
 from __future__ import annotations
@@ -37,7 +52,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# `_worker TREE` (a side of `compare`) imports the code of TREE, any other command this checkout's
+sys.path.insert(0, sys.argv[2] if sys.argv[1:2] == ["_worker"] else str(Path(__file__).resolve().parents[1]))
 
 from models.documents import DocumentRole, DocumentText, FileInfo  # noqa: E402
 
@@ -270,9 +286,155 @@ def select(items: list[dict], half: str, limit: int | None, every: int = 1) -> l
     return items
 
 
+# ------------------------------------------------------------------ compare (old tree vs new tree)
+
+
+def _signal_rows(signals) -> list:
+    return [[s.detector, round(s.score, 6), bool(s.flagged), s.field, s.other_claim,
+             [[round(v, 2) for v in (r.box.x0, r.box.y0, r.box.x1, r.box.y1)] for r in s.regions]]
+            for s in signals]
+
+
+def _worker() -> int:
+    """One side of `compare`: JSON jobs on stdin, one JSON answer per line on stdout."""
+    import datetime as dt
+    import tempfile
+
+    import pipeline
+    from pipeline.forensics import ForensicInput, run_detectors
+
+    assert Path(pipeline.__file__).resolve().is_relative_to(Path(sys.argv[2]).resolve()), pipeline.__file__
+    store = None
+    for line in sys.stdin:
+        job = json.loads(line)
+        path = Path(job["path"])
+        claim = campaign = None
+        if job.get("prefill"):  # a receipt only stored: fingerprinted as read without OCR
+            info = fileinfo(path)
+            doc, ex = None, None
+        elif job.get("lines"):
+            info = fileinfo(path)
+            doc, ex = gt_lines_doc(info, Path(job["lines"])), None
+        else:
+            info, doc, ex = cached_reading(path, job.get("campaign"), cache=Path(job["cache"]))
+        if job.get("history"):
+            from models.claim import Claim
+            from pipeline.campaigns import get_campaign
+
+            claim = Claim.model_validate_json((path.parent / "claim.json").read_text())
+            campaign = get_campaign(claim.campaign_id)
+        inp = ForensicInput(file=info, doc=doc, extraction=ex, campaign=campaign,
+                            submitted_at=claim.submitted_at if claim is not None else None)
+        out: dict = {}
+        if not job.get("prefill"):
+            t0 = time.perf_counter()
+            signals, timings = run_detectors(inp)
+            out.update(seconds=time.perf_counter() - t0, timings=timings, signals=_signal_rows(signals))
+        if claim is not None:
+            from models.verdict import Status, Verdict
+            from pipeline.forensics.fingerprint import fingerprint
+            from pipeline.store import Store
+
+            if store is None:
+                store = Store(f"sqlite:///{Path(tempfile.mkdtemp(prefix='fxt-compare-')) / 'claims.db'}")
+                store.migrate()
+            t0 = time.perf_counter()
+            fp = fingerprint(inp)
+            t_fp = time.perf_counter() - t0
+            dupes = [] if job.get("prefill") else store.find_duplicates(claim, campaign, fp)
+            t_hist = time.perf_counter() - t0
+            store.record(claim, campaign, Verdict(claim_id=claim.claim_id, campaign_id=claim.campaign_id,
+                                                  status=Status.APPROVE, screened_at=dt.datetime.now(dt.UTC)),
+                         files=(info,), fingerprint=fp)
+            out.update(fingerprint_seconds=t_fp, history_seconds=t_hist, duplicates=_signal_rows(dupes),
+                       hashes=fp.hashes_hex())
+        print(json.dumps(out), flush=True)
+    return 0
+
+
+def _median_pair(old: list[float], new: list[float]) -> dict:
+    o, n = statistics.median(old), statistics.median(new)
+    return {"old_median": round(o, 4), "new_median": round(n, 4), "ratio": round(n / o, 3) if o else None,
+            "median_of_ratios": round(statistics.median([b / a for a, b in zip(old, new, strict=True) if a > 0]), 3)}
+
+
+def compare(items: list[dict], old_tree: Path, *, gt_lines: bool, history: bool, cache: Path,
+            prefill: list[dict] | None = None, families: tuple[str, ...] | None = None) -> dict:
+    """Run `items` through the forensics of two source trees, interleaved (see the docstring)."""
+    import subprocess
+
+    new_tree = Path(__file__).resolve().parents[1]
+    procs = {}
+    for side, tree in (("old", Path(old_tree).resolve()), ("new", new_tree)):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        procs[side] = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_worker", str(tree)],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=str(tree))
+
+    def ask(side: str, job: dict) -> dict:
+        pr = procs[side]
+        assert pr.stdin is not None and pr.stdout is not None
+        pr.stdin.write(json.dumps(job) + "\n")
+        pr.stdin.flush()
+        answer = pr.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the {side} worker stopped")
+        return json.loads(answer)
+
+    def job_of(it: dict, **extra) -> dict:
+        return {"path": str(it["path"]), "campaign": it["campaign"], "cache": str(cache), "history": history,
+                "lines": str(it["lines"]) if gt_lines and it.get("lines") else None, **extra}
+
+    for k, it in enumerate(prefill or []):
+        for side in ("old", "new"):
+            ask(side, job_of(it, prefill=True))
+        if k % 50 == 0:
+            print(f"prefill {k}/{len(prefill or [])}", file=sys.stderr, flush=True)
+    res: dict[str, list[dict]] = {"old": [], "new": []}
+    for k, it in enumerate(items):
+        for side in (("old", "new") if k % 2 == 0 else ("new", "old")):
+            res[side].append(ask(side, job_of(it)))
+        if k % 20 == 0:
+            print(f"compare {k}/{len(items)}", file=sys.stderr, flush=True)
+    for pr in procs.values():
+        assert pr.stdin is not None
+        pr.stdin.close()
+        pr.wait()
+    rows = {side: [{**{k: it[k] for k in ("id", "set", "split", "tampered", "types")}, "truth_boxes": it["boxes"],
+                    "seconds": r["seconds"], "timings": r["timings"], "signals": [
+                        {"detector": d, "score": sc, "flagged": fl, "field": f, "threshold": None, "regions": rg}
+                        for d, sc, fl, f, _o, rg in r["signals"]]}
+                   for it, r in zip(items, res[side], strict=True)] for side in res}
+    out: dict = {"n": len(items),
+                 "signals_differ": [it["id"] for it, a, b in zip(items, res["old"], res["new"], strict=True)
+                                    if a["signals"] != b["signals"]],
+                 "duplicates_differ": [it["id"] for it, a, b in zip(items, res["old"], res["new"], strict=True)
+                                       if a.get("duplicates") != b.get("duplicates")],
+                 "detectors": _median_pair([r["seconds"] for r in res["old"]], [r["seconds"] for r in res["new"]])}
+    for side in res:
+        s = summarize(rows[side], families)
+        out[f"{side}_detection"] = {"false_alarm_rate": s["false_alarm_rate"], "false_alarms": s["false_alarms"],
+                                    "per_type": {t: [v["detected"], v["n"]] for t, v in s["per_type"].items()}}
+    names = sorted({k for r in res["old"] for k in r["timings"]})
+    out["per_detector_median"] = {k: [round(statistics.median([r["timings"].get(k, 0.0) for r in res[side]]), 4)
+                                      for side in ("old", "new")] for k in names}
+    if history:
+        for key in ("fingerprint_seconds", "history_seconds"):
+            out[key.replace("_seconds", "")] = _median_pair([r[key] for r in res["old"]], [r[key] for r in res["new"]])
+        out["together"] = _median_pair([r["seconds"] + r["history_seconds"] for r in res["old"]],
+                                       [r["seconds"] + r["history_seconds"] for r in res["new"]])
+        out["duplicates_flagged"] = {side: sum(any(d[2] for d in r["duplicates"]) for r in res[side]) for side in res}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    if (argv if argv is not None else sys.argv[1:])[:1] == ["_worker"]:
+        return _worker()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=("ocr", "run"))
+    ap.add_argument("command", choices=("ocr", "run", "compare"))
+    ap.add_argument("--old-tree", type=Path, help="compare: the source tree of the old code")
+    ap.add_argument("--history", action="store_true", help="compare, gen sets: fingerprint + duplicate look-up too")
+    ap.add_argument("--prefill", type=int, default=0,
+                    help="compare --history: the last N claims of each gen set are put in the stores first (untimed, no OCR)")
     ap.add_argument("--sroie", type=Path, help="forged SROIE folder from scripts/forge_sroie.py")
     ap.add_argument("--gen", type=Path, action="append", default=[], help="generated claim set (repeatable)")
     ap.add_argument("--half", choices=("tune", "heldout", "all"), default="heldout", help="SROIE split to score")
@@ -287,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/forge-yours/ocr-cache"))
     a = ap.parse_args(argv)
     sets: list[tuple[str, list[dict]]] = []
+    pre_items: dict[str, list[dict]] = {}
     if a.sroie:
         sets.append((f"sroie-{a.half}", select(sroie_items(a.sroie), a.half, a.limit, a.every)))
     for g in a.gen:
@@ -296,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.genuine is not None:
             gen = [i for i in its if not i["tampered"]][: a.genuine]
             its = [i for i in its if i["tampered"]] + gen
+        if a.command == "compare" and a.prefill:  # the last --prefill claims are stored, not timed
+            pre_items[g.name], its = its[len(its) - a.prefill:], its[:len(its) - a.prefill]
         sets.append((g.name, select(its, "all", a.limit)))
     if a.command == "ocr":
         for name, its in sets:
@@ -308,6 +473,22 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name}: {k}/{len(its)}", flush=True)
         return 0
     fams = tuple(f for f in a.families.split(",") if f) or None
+    if a.command == "compare":
+        if a.old_tree is None:
+            ap.error("compare needs --old-tree")
+        report_c = {}
+        for name, its in sets:
+            gt = a.gt_lines and name.startswith("sroie")
+            if a.cached_only and not gt:
+                its = [it for it in its if cached_reading(it["path"], it["campaign"], cache=a.cache, ocr=False)[1] is not None]
+            pre = pre_items.get(name, [])
+            report_c[name] = compare(its, a.old_tree, gt_lines=gt, history=a.history and not name.startswith("sroie"),
+                                     cache=a.cache, prefill=pre, families=fams)
+            print(json.dumps({name: report_c[name]}, indent=1))
+        if a.out:
+            a.out.mkdir(parents=True, exist_ok=True)
+            (a.out / "compare.json").write_text(json.dumps(report_c, indent=1))
+        return 0
     report = {}
     for name, its in sets:
         gt = a.gt_lines and name.startswith("sroie")

@@ -56,6 +56,8 @@ class PageView:
     page: Page | None
     glyph_cache: dict | None = None
     thumb_cache: dict | None = None
+    line_box_cache: list | None = None  # `line_boxes`, mapped once per page
+    moment_cache: dict | None = None  # `_glyph_moments` by glyph box
 
     def thumb(self, g: Glyph) -> np.ndarray:
         """`_thumb` of a glyph, cached (the same glyphs serve as sources for every field line)."""
@@ -80,18 +82,14 @@ class PageView:
         return np.stack([cache[k] for k in keys])
 
     def glyphs(self, box: tuple[int, int, int, int], light: bool = False) -> tuple[list[Glyph], float]:
-        """`line_glyphs` of a box, cached (full measurements serve light requests too)."""
+        """`line_glyphs` of a box, cached. The glyphs are always those of a full request (their
+        stroke, ink and sharpness are measured only when first used), so a light request and a full
+        one share them; `light` is kept for the callers that need no measures."""
         if self.glyph_cache is None:
             self.glyph_cache = {}
-        full = self.glyph_cache.get((box, False))
-        if full is not None:
-            return full
-        if light:
-            got = self.glyph_cache.get((box, True))
-            if got is None:
-                got = self.glyph_cache[(box, True)] = line_glyphs(self.gray, box, light=True)
-            return got
-        got = self.glyph_cache[(box, False)] = line_glyphs(self.gray, box)
+        got = self.glyph_cache.get(box)
+        if got is None:
+            got = self.glyph_cache[box] = line_glyphs(self.gray, box)
         return got
 
     def to_view(self, b: Box | tuple | list) -> tuple[int, int, int, int]:
@@ -217,16 +215,20 @@ def _printed_values(inp: ForensicInput, page_no: int) -> list[tuple[str, Box]]:
 
 
 def line_boxes(view: PageView) -> list[tuple[tuple[int, int, int, int], str]]:
+    """The page's OCR line boxes in view pixels, with their text (mapped once per view: every
+    field's line is looked up among them)."""
     if view.page is None:
         return []
-    out = []
-    for ln in view.page.lines:
-        if not ln.words:
-            continue
-        b = view.to_view(ln.box)
-        if b[2] - b[0] >= 4 and b[3] - b[1] >= 6:
-            out.append((b, ln.text))
-    return out
+    if view.line_box_cache is None:
+        out = []
+        for ln in view.page.lines:
+            if not ln.words:
+                continue
+            b = view.to_view(ln.box)
+            if b[2] - b[0] >= 4 and b[3] - b[1] >= 6:
+                out.append((b, ln.text))
+        view.line_box_cache = out
+    return list(view.line_box_cache)
 
 
 def field_line(view: PageView, fbox: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
@@ -269,9 +271,79 @@ class Glyph:
         return (self.x0 + self.x1) / 2
 
 
-def line_glyphs(gray: np.ndarray, box: tuple[int, int, int, int], pad_frac: float = 0.25,
-                light: bool = False) -> tuple[list[Glyph], float]:
-    """Dark connected components of a text line (page coordinates), and the paper grey level."""
+class _LineInk:
+    """The thresholded crop of one text line, made again only when a glyph of the line is first
+    measured (`_MeasuredGlyph`): most lines' glyphs are only ever looked at for their boxes, and the
+    measures (Sobel gradients, contours, percentiles per component) were most of the time spent
+    finding glyphs. The arrays are exactly those `line_glyphs` found the components in."""
+
+    def __init__(self, gray: np.ndarray, box: tuple[int, int, int, int], pad_frac: float) -> None:
+        self.gray, self.box, self.pad_frac = gray, box, pad_frac
+        self._arrays: tuple | None = None
+        self._grad: tuple | None = None
+
+    def arrays(self) -> tuple:
+        """(crop, bw, labels, stats, paper, X0, Y0), as `line_glyphs` computes them."""
+        if self._arrays is None:
+            got = _line_components(self.gray, self.box, self.pad_frac)
+            assert got is not None  # the same pixels gave components when the glyphs were found
+            self._arrays = got
+        return self._arrays
+
+    def gradient(self) -> tuple[np.ndarray, np.ndarray]:
+        """(gradient magnitude, ink edge mask) of the crop."""
+        if self._grad is None:
+            crop, bw = self.arrays()[:2]
+            gx = cv2.Sobel(crop, cv2.CV_32F, 1, 0, ksize=3)
+            gy = cv2.Sobel(crop, cv2.CV_32F, 0, 1, ksize=3)
+            self._grad = (np.sqrt(gx * gx + gy * gy),
+                          cv2.morphologyEx(bw, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0)
+        return self._grad
+
+
+class _MeasuredGlyph(Glyph):
+    """A glyph of `line_glyphs(light=False)` whose stroke, ink and sharpness are measured on first
+    use (the same measures, on the same pixels, as if measured when found)."""
+
+    def __init__(self, x0: int, y0: int, x1: int, y1: int, area: int, line: _LineInk, label: int) -> None:
+        self.x0, self.y0, self.x1, self.y1, self.area = x0, y0, x1, y1, area
+        self._line, self._label = line, label
+        self._measures: tuple[float, float] | None = None
+        self._sharp: float | None = None
+
+    def _measure(self) -> tuple[float, float]:
+        if self._measures is None:
+            crop, bw, lab, _stats, paper, X0, Y0 = self._line.arrays()
+            self._measures = _stroke_ink(crop, bw, lab, self._label, self.x0 - X0, self.y0 - Y0,
+                                         self.x1 - self.x0, self.y1 - self.y0, paper)
+        return self._measures
+
+    @property  # type: ignore[override]
+    def stroke(self) -> float:
+        return self._measure()[0]
+
+    @property  # type: ignore[override]
+    def ink(self) -> float:
+        return self._measure()[1]
+
+    @property  # type: ignore[override]
+    def sharp(self) -> float:
+        if self._sharp is None:
+            crop, bw, lab, _stats, paper, X0, Y0 = self._line.arrays()
+            grad, edge = self._line.gradient()
+            x, y, w, hh = self.x0 - X0, self.y0 - Y0, self.x1 - self.x0, self.y1 - self.y0
+            ya, yb, xa, xb = max(0, y - 1), min(crop.shape[0], y + hh + 1), max(0, x - 1), min(crop.shape[1], x + w + 1)
+            near = cv2.dilate((lab[ya:yb, xa:xb] == self._label).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+            e = edge[y:y + hh, x:x + w] & near[y - ya:y - ya + hh, x - xa:x - xa + w]
+            ink = self.ink
+            self._sharp = float(grad[y:y + hh, x:x + w][e].mean()) / max(1.0, paper - ink) if e.any() else 0.0
+        return self._sharp
+
+
+def _line_components(gray: np.ndarray, box: tuple[int, int, int, int], pad_frac: float) -> tuple | None:
+    """The crop of a text line (box padded by `pad_frac` of its height), its Otsu ink mask, the
+    connected components and the paper grey level; None when the crop is too small or has no
+    contrast (paper minus ink under 25 grey levels: then (None, paper))."""
     x0, y0, x1, y1 = box
     h = y1 - y0
     py = int(round(pad_frac * h))
@@ -279,51 +351,64 @@ def line_glyphs(gray: np.ndarray, box: tuple[int, int, int, int], pad_frac: floa
     X0, Y0, X1, Y1 = max(0, x0 - 2), max(0, y0 - py), min(W, x1 + 2), min(H, y1 + py)
     crop = gray[Y0:Y1, X0:X1]
     if crop.size < 30:
-        return [], 255.0
+        return None
     u8 = np.clip(crop, 0, 255).astype(np.uint8)
     t, bw = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     paper = _hist_median(u8, cv2.bitwise_not(bw), 255.0)
     inkv = _hist_median(u8, bw, paper)
     if paper - inkv < 25:
-        return [], paper
+        return None, paper
     n, lab, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
-    if light:
-        gx = gy = crop[:1, :1]
-    else:
-        gx = cv2.Sobel(crop, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(crop, cv2.CV_32F, 0, 1, ksize=3)
-    grad = np.sqrt(gx * gx + gy * gy)
-    edge = None if light else cv2.morphologyEx(bw, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-    out = []
-    for i in range(1, n):
+    return crop, bw, lab, stats, paper, X0, Y0
+
+
+def _stroke_ink(crop: np.ndarray, bw: np.ndarray, lab: np.ndarray, i: int, x: int, y: int, w: int, hh: int,
+                paper: float) -> tuple[float, float]:
+    """(stroke width, ink grey) of component i of a line crop (its box x, y, w, hh in the crop)."""
+    sub = (lab[y:y + hh, x:x + w] == i).astype(np.uint8)
+    cnts, _ = cv2.findContours(sub, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    per = sum(cv2.arcLength(c, True) for c in cnts)
+    ink5, ink = (float(v) for v in np.percentile(crop[y:y + hh, x:x + w][sub > 0], (5, 50)))
+    # the paper right around the glyph: a shadow or a gradient across a photo darkens paper and
+    # ink alike, and against the line's paper level the shadowed glyph's grey edges would count
+    # as ink (a thicker stroke) and its ink as darker
+    m = max(2, hh // 2)
+    ra, rb, rx, ry = max(0, y - m), min(crop.shape[0], y + hh + m), max(0, x - m), min(crop.shape[1], x + w + m)
+    ring = crop[ra:rb, rx:ry][bw[ra:rb, rx:ry] == 0]
+    lp = float(np.median(ring)) if ring.size >= 8 else paper
+    ink5, ink = ink5 + (paper - lp), ink + (paper - lp)  # as if on the line's paper
+    # stroke width with sub-pixel ink: 2 * (ink mass) / perimeter, the mass from grey levels
+    # around the component (antialiased edges count for their darkness)
+    ya, yb, xa, xb = max(0, y - 1), min(crop.shape[0], y + hh + 1), max(0, x - 1), min(crop.shape[1], x + w + 1)
+    near = cv2.dilate((lab[ya:yb, xa:xb] == i).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    frac = np.clip((lp - crop[ya:yb, xa:xb]) / max(1.0, lp - (ink5 - (paper - lp))), 0, 1)
+    frac[(frac < 0.15) | ~near] = 0
+    mass = float(frac.sum())
+    return 2.0 * mass / max(1.0, per), ink
+
+
+def line_glyphs(gray: np.ndarray, box: tuple[int, int, int, int], pad_frac: float = 0.25,
+                light: bool = False) -> tuple[list[Glyph], float]:
+    """Dark connected components of a text line (page coordinates), and the paper grey level.
+    light=True: boxes and areas only (stroke, ink and sharpness 0); else each glyph's stroke, ink
+    and sharpness are measured when first used (`_MeasuredGlyph`)."""
+    got = _line_components(gray, box, pad_frac)
+    if got is None:
+        return [], 255.0
+    if got[0] is None:
+        return [], got[1]
+    crop, bw, lab, stats, paper, X0, Y0 = got
+    h = box[3] - box[1]
+    line = None if light else _LineInk(gray, box, pad_frac)
+    out: list[Glyph] = []
+    for i in range(1, len(stats)):
         x, y, w, hh, a = (int(v) for v in stats[i])
         if a < 8 or hh < 0.3 * h or hh > 1.6 * h or w > 2.5 * hh:
             continue
-        if light:
+        if line is None:
             out.append(Glyph(X0 + x, Y0 + y, X0 + x + w, Y0 + y + hh, a, 0.0, 0.0, 0.0))
-            continue
-        sub = (lab[y:y + hh, x:x + w] == i).astype(np.uint8)
-        cnts, _ = cv2.findContours(sub, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-        per = sum(cv2.arcLength(c, True) for c in cnts)
-        ink5, ink = (float(v) for v in np.percentile(crop[y:y + hh, x:x + w][sub > 0], (5, 50)))
-        # the paper right around the glyph: a shadow or a gradient across a photo darkens paper and
-        # ink alike, and against the line's paper level the shadowed glyph's grey edges would count
-        # as ink (a thicker stroke) and its ink as darker
-        m = max(2, hh // 2)
-        ra, rb, rx, ry = max(0, y - m), min(crop.shape[0], y + hh + m), max(0, x - m), min(crop.shape[1], x + w + m)
-        ring = crop[ra:rb, rx:ry][bw[ra:rb, rx:ry] == 0]
-        lp = float(np.median(ring)) if ring.size >= 8 else paper
-        ink5, ink = ink5 + (paper - lp), ink + (paper - lp)  # as if on the line's paper
-        # stroke width with sub-pixel ink: 2 * (ink mass) / perimeter, the mass from grey levels
-        # around the component (antialiased edges count for their darkness)
-        ya, yb, xa, xb = max(0, y - 1), min(crop.shape[0], y + hh + 1), max(0, x - 1), min(crop.shape[1], x + w + 1)
-        near = cv2.dilate((lab[ya:yb, xa:xb] == i).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        frac = np.clip((lp - crop[ya:yb, xa:xb]) / max(1.0, lp - (ink5 - (paper - lp))), 0, 1)
-        frac[(frac < 0.15) | ~near] = 0
-        mass = float(frac.sum())
-        e = edge[y:y + hh, x:x + w] & near[y - ya:y - ya + hh, x - xa:x - xa + w]
-        sharp = float(grad[y:y + hh, x:x + w][e].mean()) / max(1.0, paper - ink) if e.any() else 0.0
-        out.append(Glyph(X0 + x, Y0 + y, X0 + x + w, Y0 + y + hh, a, 2.0 * mass / max(1.0, per), ink, sharp))
+        else:
+            out.append(_MeasuredGlyph(X0 + x, Y0 + y, X0 + x + w, Y0 + y + hh, a, line, i))
     out.sort(key=lambda g: g.x0)
     return out, paper
 
@@ -734,11 +819,19 @@ def _warp_residual(gray: np.ndarray, t: Glyph, s: Glyph, fine_steps: int = 3) ->
     size = (T.shape[1], T.shape[0])
     n = float(T.size)
 
+    seen: dict[tuple[float, float, float, float], float] = {}
+
     def res(fx: float, fy: float, ox: float, oy: float) -> float:
-        M = np.array([[1.0 / fx, 0.0, P - 1.0 / fx + ox], [0.0, 1.0 / fy, P - 1.0 / fy + oy]], np.float32)
-        w = cv2.warpAffine(S, M, size, flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        d = w - T
-        return float(np.sqrt(float((d * d).sum()) / n))
+        # the descent meets the same parameters again (the point it starts each axis from, the grid
+        # points a finer step shares with the coarser one): each is resampled once
+        key = (fx, fy, ox, oy)
+        got = seen.get(key)
+        if got is None:
+            M = np.array([[1.0 / fx, 0.0, P - 1.0 / fx + ox], [0.0, 1.0 / fy, P - 1.0 / fy + oy]], np.float32)
+            w = cv2.warpAffine(S, M, size, flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            d = w - T
+            got = seen[key] = float(np.sqrt(float((d * d).sum()) / n))
+        return got
 
     p = [t.w / max(1, s.w), t.h / max(1, s.h), 0.0, 0.0]  # fx, fy, ox, oy
     best = res(*p)
@@ -782,7 +875,19 @@ def _ink_moments(P: np.ndarray) -> tuple[float, float, float, float] | None:
     return mx, my, sx, sy
 
 
-def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph) -> float:
+def _glyph_moments(gray: np.ndarray, g: Glyph, cache: dict | None) -> tuple[float, float, float, float] | None:
+    """`_ink_moments` of a glyph's box + 1 px; with a cache (a page's), once per box: a target is
+    measured against several sources, and a source serves many targets."""
+    key = (g.x0, g.y0, g.x1, g.y1)
+    if cache is not None and key in cache:
+        return cache[key]
+    got = _ink_moments(gray[g.y0 - 1:g.y1 + 1, g.x0 - 1:g.x1 + 1])
+    if cache is not None:
+        cache[key] = got
+    return got
+
+
+def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph, moments: dict | None = None) -> float:
     """`_copy_residual` with the scale and the sub-pixel offset taken from the ink moments of the two
     glyphs (one resampling, Lanczos): a resized copy's boxes can be 1 px off its true scale either
     way (where the ink threshold cuts), its ink's spread is not."""
@@ -791,8 +896,8 @@ def _moment_residual(gray: np.ndarray, t: Glyph, s: Glyph) -> float:
     if t.x0 < 1 or t.y0 < 1 or t.x1 + 1 > W or t.y1 + 1 > H or s.x0 < P or s.y0 < P or s.x1 + P > W or s.y1 + P > H:
         return 9.0
     T = gray[t.y0 - 1:t.y1 + 1, t.x0 - 1:t.x1 + 1]
-    mt = _ink_moments(T)
-    ms = _ink_moments(gray[s.y0 - 1:s.y1 + 1, s.x0 - 1:s.x1 + 1])
+    mt = _glyph_moments(gray, t, moments)
+    ms = _glyph_moments(gray, s, moments)
     if mt is None or ms is None:
         return 9.0
     fx, fy = mt[2] / ms[2], mt[3] / ms[3]
@@ -821,7 +926,9 @@ def _best_copy(view: PageView, t: Glyph, srcs: list[Glyph], S: np.ndarray, fine_
             continue
         r = _copy_residual(gray, t, s, fine=False)
         if len(found) < COPY_MOMENT_SOURCES:  # the closest shapes also by their ink moments (the time budget)
-            r = min(r, _moment_residual(gray, t, s))
+            if view.moment_cache is None:
+                view.moment_cache = {}
+            r = min(r, _moment_residual(gray, t, s, view.moment_cache))
         found.append((r, s))
         if len(found) >= COPY_SOURCES:
             break

@@ -146,6 +146,7 @@ def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None
         if fv.meta.get("block", "0") != "0":
             w *= LATER_BLOCK_WEIGHT
         out.append((fv.value, w, fv.evidence))
+        _add_prefix(out, fv.value, w, fv.evidence)
         raw = " ".join(fv.raw.split())
         if raw != fv.value and sum(ch.isalpha() for ch in raw) > sum(ch.isdigit() for ch in raw):
             out.append((raw, 0.97 * w, fv.evidence))
@@ -164,7 +165,25 @@ def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None
     for fv in ex.top_lines:
         w = TOP_LINE_WEIGHT * max(0.85, 1.0 - 0.015 * int(fv.meta.get("rank", "0")))
         out.append((fv.value, w, fv.evidence))
+        if int(fv.meta.get("rank", "0")) < PREFIX_MAX_RANK:
+            _add_prefix(out, fv.value, w, fv.evidence)
     return out
+
+
+#: the name before an address on the same row is a candidate on the first rows only
+PREFIX_MAX_RANK = 6
+#: position weight factor of such a name (the row as read stays a candidate too)
+PREFIX_WEIGHT = 0.98
+
+
+def _add_prefix(out: list[tuple[str, float, Evidence | None]], text: str, w: float, ev: Evidence | None) -> None:
+    """The name at the front of a row that also holds the address or the registration
+    number (printed on one row, or two rows joined by the OCR), as a further candidate."""
+    from pipeline.extract.reseller import name_prefix
+
+    p = name_prefix(text)
+    if p is not None and p != text:
+        out.append((p, PREFIX_WEIGHT * w, ev))
 
 
 def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Sequence[str]

@@ -101,12 +101,22 @@ def _name_score(cand: str, target_norm: str, target_core: str) -> float:
 GENERIC_MIN, GENERIC_LIST_MIN = 4, 40
 
 
-def _distinct_words(s: str, counts: dict[str, int]) -> str:
-    """`s` (normalised) without its company forms and generic words."""
-    return " ".join(w for w in _strip_forms(s).split() if counts.get(w, 0) < GENERIC_MIN)
+def _distinct_words(s: str, counts: dict[str, int], generic_folds: frozenset[str] = frozenset()) -> str:
+    """`s` (normalised) without its company forms and generic words; with `generic_folds`
+    (the OCR-confusion folds of the generic words, `_generic_folds`) also without words
+    that are a generic word read with a slip ("RE5T0RAN" for RESTORAN)."""
+    return " ".join(w for w in _strip_forms(s).split()
+                    if counts.get(w, 0) < GENERIC_MIN and (not generic_folds or fold_confusions(w) not in generic_folds))
 
 
-def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dict[str, int]) -> float:
+@lru_cache(maxsize=16)
+def _generic_folds(names: tuple[str, ...]) -> frozenset[str]:
+    """The OCR-confusion folds of the list's generic words (on GENERIC_MIN names or more)."""
+    return frozenset(fold_confusions(w) for w, n in _word_counts(names).items() if n >= GENERIC_MIN and len(w) >= 3)
+
+
+def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dict[str, int],
+                     generic_folds: frozenset[str] = frozenset()) -> float:
     """`score`, lowered to at most the mean of itself and the similarity of the names'
     distinctive words (without company forms and generic words): the shared form and
     generic words inflate the whole-name ratio ("CO. (M) SDN BHD" is not "COSWAY (M) SDN
@@ -117,7 +127,7 @@ def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dic
         td = _distinct_words(target_norm, counts)
     if not td or td == target_norm:
         return score
-    cd = _distinct_words(_unslip_forms(cand_norm), counts)
+    cd = _distinct_words(_unslip_forms(cand_norm), counts, generic_folds if counts else frozenset())
     cr = 0.0
     if cd:
         cr = max(fuzz.ratio(cd, td), fuzz.ratio(fold_confusions(cd), fold_confusions(td)),
@@ -194,6 +204,7 @@ def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Seque
     legal name."""
     prepped = _prep_names(tuple(targets))
     counts = _word_counts(tuple(targets)) if len(targets) >= GENERIC_LIST_MIN else {}
+    gfolds = _generic_folds(tuple(targets)) if counts else frozenset()
     best: dict[int, tuple[float, Evidence | None, str]] = {}
     for text, w, ev in cands:
         ntext = norm_name(text)
@@ -204,7 +215,7 @@ def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Seque
             # cheap pre-filter
             if fuzz.partial_ratio(ntext, tn) < 50 and fuzz.ratio(ntext, tn) < 50:
                 continue
-            s = _distinct_capped(_name_score(text, tn, tc), ntext, tn, counts) * w
+            s = _distinct_capped(_name_score(text, tn, tc), ntext, tn, counts, gfolds) * w
             s += 0.01 * fuzz.ratio(utext, " ".join(raw.upper().split())) / 100.0 + (0.015 if legal else 0.0)
             if s > best.get(i, (0.0,))[0] + 1e-9:
                 best[i] = (s, ev, text)
@@ -283,9 +294,12 @@ LONGER_VARIANT_GAP = 0.1
 
 
 def _has_more_words(longer: str, shorter: str) -> bool:
-    """`longer` holds every word of `shorter` and at least one more."""
+    """`longer` holds every word of `shorter` and at least one more, or is `shorter`
+    continued: a spelling cut at the line end ("RESTORAN WAN SHE" of "RESTORAN WAN SHENG")."""
     a, b = norm_name(longer).split(), norm_name(shorter).split()
-    return len(a) > len(b) and all(a.count(w) >= b.count(w) for w in set(b))
+    if len(a) > len(b) and all(a.count(w) >= b.count(w) for w in set(b)):
+        return True
+    return len(a) == len(b) and a[:-1] == b[:-1] and len(a[-1]) > len(b[-1]) and a[-1].startswith(b[-1])
 
 
 def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],

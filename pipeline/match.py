@@ -321,6 +321,22 @@ def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, 
     return max(close, key=lambda k: (commonness(k), scores[k][0], -k))
 
 
+#: a company read in the seller's block (block 0) wins over one read in a later block when
+#: it scores at least this, and at most SELLER_BLOCK_WINDOW below the later one
+SELLER_BLOCK_MIN, SELLER_BLOCK_WINDOW = 0.65, 0.2
+
+
+def _block_of(ex: ReceiptExtraction, ev: Evidence | None) -> str | None:
+    """The header block (`extract_header`'s meta "block") of the header line read at `ev`;
+    None when `ev` is no header line's (a top line, the reseller guess)."""
+    if ev is None:
+        return None
+    for fv in ex.header_lines:
+        if fv.evidence == ev:
+            return fv.meta.get("block", "0")
+    return None
+
+
 def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
     """Closed-set match of the receipt's header lines against a plain list of names.
 
@@ -343,9 +359,22 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
                  and norm_name(scores[k][2]) != norm_name(scores[i][2])]
         if legal:
             i = legal[0]
+    seller_first = False
+    if _block_of(ex, scores[i][1]) not in (None, "0"):
+        # read below the seller's block (after a title, number or date): possibly the
+        # customer; a company read in the seller's own block, poorly but recognisably, is
+        # likelier the seller ("GAKDENI ibS (KL) SDN BED" above "TAX INVOICE / Inv No / Date
+        # / <customer> SDN BHD")
+        seller = [k for k in order if groups[k] != groups[i] and _block_of(ex, scores[k][1]) == "0"
+                  and scores[k][0] >= SELLER_BLOCK_MIN and scores[k][0] >= scores[i][0] - SELLER_BLOCK_WINDOW]
+        if seller:
+            i, seller_first = seller[0], True
     i = _likeliest_spelling(i, scores, groups, tuple(names))
     s = scores[i][0]
-    others = [scores[k][0] for k in order if groups[k] != groups[i]]
+    # (a company preferred for being read in the seller's block is measured against the
+    # companies read there, not against the later block's it was preferred to)
+    others = [scores[k][0] for k in order if groups[k] != groups[i]
+              and not (seller_first and _block_of(ex, scores[k][1]) not in (None, "0"))]
     runner = max(others, default=0.0)
     conf = s
     if runner > s - MARGIN:
@@ -360,6 +389,8 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
     ev = scores[i][1]
     if ev is not None and any(fv.evidence == ev and fv.meta.get("block", "0") != "0" for fv in ex.header_lines):
         conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer
+    if seller_first:
+        conf = min(conf, UNSURE_CAP)  # a poor reading preferred for where it was printed: a person confirms
     score = round(max(0.0, min(1.0, conf)), 4)
     return NameMatch(name=names[i] if score >= NAME_THRESHOLD * 0.8 else None, score=score,
                      evidence=(ev,) if ev is not None else ())

@@ -101,12 +101,22 @@ def _name_score(cand: str, target_norm: str, target_core: str) -> float:
 GENERIC_MIN, GENERIC_LIST_MIN = 4, 40
 
 
-def _distinct_words(s: str, counts: dict[str, int]) -> str:
-    """`s` (normalised) without its company forms and generic words."""
-    return " ".join(w for w in _strip_forms(s).split() if counts.get(w, 0) < GENERIC_MIN)
+def _distinct_words(s: str, counts: dict[str, int], generic_folds: frozenset[str] = frozenset()) -> str:
+    """`s` (normalised) without its company forms and generic words; with `generic_folds`
+    (the OCR-confusion folds of the generic words, `_generic_folds`) also without words
+    that are a generic word read with a slip ("RE5T0RAN" for RESTORAN)."""
+    return " ".join(w for w in _strip_forms(s).split()
+                    if counts.get(w, 0) < GENERIC_MIN and (not generic_folds or fold_confusions(w) not in generic_folds))
 
 
-def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dict[str, int]) -> float:
+@lru_cache(maxsize=16)
+def _generic_folds(names: tuple[str, ...]) -> frozenset[str]:
+    """The OCR-confusion folds of the list's generic words (on GENERIC_MIN names or more)."""
+    return frozenset(fold_confusions(w) for w, n in _word_counts(names).items() if n >= GENERIC_MIN and len(w) >= 3)
+
+
+def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dict[str, int],
+                     generic_folds: frozenset[str] = frozenset()) -> float:
     """`score`, lowered to at most the mean of itself and the similarity of the names'
     distinctive words (without company forms and generic words): the shared form and
     generic words inflate the whole-name ratio ("CO. (M) SDN BHD" is not "COSWAY (M) SDN
@@ -117,7 +127,7 @@ def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dic
         td = _distinct_words(target_norm, counts)
     if not td or td == target_norm:
         return score
-    cd = _distinct_words(_unslip_forms(cand_norm), counts)
+    cd = _distinct_words(_unslip_forms(cand_norm), counts, generic_folds if counts else frozenset())
     cr = 0.0
     if cd:
         cr = max(fuzz.ratio(cd, td), fuzz.ratio(fold_confusions(cd), fold_confusions(td)),
@@ -146,6 +156,7 @@ def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None
         if fv.meta.get("block", "0") != "0":
             w *= LATER_BLOCK_WEIGHT
         out.append((fv.value, w, fv.evidence))
+        _add_prefix(out, fv.value, w, fv.evidence)
         raw = " ".join(fv.raw.split())
         if raw != fv.value and sum(ch.isalpha() for ch in raw) > sum(ch.isdigit() for ch in raw):
             out.append((raw, 0.97 * w, fv.evidence))
@@ -164,7 +175,25 @@ def _candidates(ex: ReceiptExtraction) -> list[tuple[str, float, Evidence | None
     for fv in ex.top_lines:
         w = TOP_LINE_WEIGHT * max(0.85, 1.0 - 0.015 * int(fv.meta.get("rank", "0")))
         out.append((fv.value, w, fv.evidence))
+        if int(fv.meta.get("rank", "0")) < PREFIX_MAX_RANK:
+            _add_prefix(out, fv.value, w, fv.evidence)
     return out
+
+
+#: the name before an address on the same row is a candidate on the first rows only
+PREFIX_MAX_RANK = 6
+#: position weight factor of such a name (the row as read stays a candidate too)
+PREFIX_WEIGHT = 0.98
+
+
+def _add_prefix(out: list[tuple[str, float, Evidence | None]], text: str, w: float, ev: Evidence | None) -> None:
+    """The name at the front of a row that also holds the address or the registration
+    number (printed on one row, or two rows joined by the OCR), as a further candidate."""
+    from pipeline.extract.reseller import name_prefix
+
+    p = name_prefix(text)
+    if p is not None and p != text:
+        out.append((p, PREFIX_WEIGHT * w, ev))
 
 
 def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Sequence[str]
@@ -175,6 +204,7 @@ def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Seque
     legal name."""
     prepped = _prep_names(tuple(targets))
     counts = _word_counts(tuple(targets)) if len(targets) >= GENERIC_LIST_MIN else {}
+    gfolds = _generic_folds(tuple(targets)) if counts else frozenset()
     best: dict[int, tuple[float, Evidence | None, str]] = {}
     for text, w, ev in cands:
         ntext = norm_name(text)
@@ -185,7 +215,7 @@ def _score_names(cands: list[tuple[str, float, Evidence | None]], targets: Seque
             # cheap pre-filter
             if fuzz.partial_ratio(ntext, tn) < 50 and fuzz.ratio(ntext, tn) < 50:
                 continue
-            s = _distinct_capped(_name_score(text, tn, tc), ntext, tn, counts) * w
+            s = _distinct_capped(_name_score(text, tn, tc), ntext, tn, counts, gfolds) * w
             s += 0.01 * fuzz.ratio(utext, " ".join(raw.upper().split())) / 100.0 + (0.015 if legal else 0.0)
             if s > best.get(i, (0.0,))[0] + 1e-9:
                 best[i] = (s, ev, text)
@@ -264,9 +294,12 @@ LONGER_VARIANT_GAP = 0.1
 
 
 def _has_more_words(longer: str, shorter: str) -> bool:
-    """`longer` holds every word of `shorter` and at least one more."""
+    """`longer` holds every word of `shorter` and at least one more, or is `shorter`
+    continued: a spelling cut at the line end ("RESTORAN WAN SHE" of "RESTORAN WAN SHENG")."""
     a, b = norm_name(longer).split(), norm_name(shorter).split()
-    return len(a) > len(b) and all(a.count(w) >= b.count(w) for w in set(b))
+    if len(a) > len(b) and all(a.count(w) >= b.count(w) for w in set(b)):
+        return True
+    return len(a) == len(b) and a[:-1] == b[:-1] and len(a[-1]) > len(b[-1]) and a[-1].startswith(b[-1])
 
 
 def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],
@@ -286,6 +319,22 @@ def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, 
         return sum(min(counts.get(w, 0), 5) for w in norm_name(names[k]).split())
 
     return max(close, key=lambda k: (commonness(k), scores[k][0], -k))
+
+
+#: a company read in the seller's block (block 0) wins over one read in a later block when
+#: it scores at least this, and at most SELLER_BLOCK_WINDOW below the later one
+SELLER_BLOCK_MIN, SELLER_BLOCK_WINDOW = 0.65, 0.2
+
+
+def _block_of(ex: ReceiptExtraction, ev: Evidence | None) -> str | None:
+    """The header block (`extract_header`'s meta "block") of the header line read at `ev`;
+    None when `ev` is no header line's (a top line, the reseller guess)."""
+    if ev is None:
+        return None
+    for fv in ex.header_lines:
+        if fv.evidence == ev:
+            return fv.meta.get("block", "0")
+    return None
 
 
 def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
@@ -310,9 +359,22 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
                  and norm_name(scores[k][2]) != norm_name(scores[i][2])]
         if legal:
             i = legal[0]
+    seller_first = False
+    if _block_of(ex, scores[i][1]) not in (None, "0"):
+        # read below the seller's block (after a title, number or date): possibly the
+        # customer; a company read in the seller's own block, poorly but recognisably, is
+        # likelier the seller ("GAKDENI ibS (KL) SDN BED" above "TAX INVOICE / Inv No / Date
+        # / <customer> SDN BHD")
+        seller = [k for k in order if groups[k] != groups[i] and _block_of(ex, scores[k][1]) == "0"
+                  and scores[k][0] >= SELLER_BLOCK_MIN and scores[k][0] >= scores[i][0] - SELLER_BLOCK_WINDOW]
+        if seller:
+            i, seller_first = seller[0], True
     i = _likeliest_spelling(i, scores, groups, tuple(names))
     s = scores[i][0]
-    others = [scores[k][0] for k in order if groups[k] != groups[i]]
+    # (a company preferred for being read in the seller's block is measured against the
+    # companies read there, not against the later block's it was preferred to)
+    others = [scores[k][0] for k in order if groups[k] != groups[i]
+              and not (seller_first and _block_of(ex, scores[k][1]) not in (None, "0"))]
     runner = max(others, default=0.0)
     conf = s
     if runner > s - MARGIN:
@@ -327,6 +389,8 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
     ev = scores[i][1]
     if ev is not None and any(fv.evidence == ev and fv.meta.get("block", "0") != "0" for fv in ex.header_lines):
         conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer
+    if seller_first:
+        conf = min(conf, UNSURE_CAP)  # a poor reading preferred for where it was printed: a person confirms
     score = round(max(0.0, min(1.0, conf)), 4)
     return NameMatch(name=names[i] if score >= NAME_THRESHOLD * 0.8 else None, score=score,
                      evidence=(ev,) if ev is not None else ())

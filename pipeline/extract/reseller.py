@@ -80,6 +80,37 @@ def header_text(text: str) -> str:
     return " ".join(t.split())
 
 
+#: where an address or a registration number starts on a row that also holds the name
+#: ("SANYU STATIONERY SHOP NO. 31G&33G, JALAN ...", "AEON CO. (M) BHD (126926-H) 3RD FLR, ..."):
+#: a house or lot number, a street word, a postcode, a registration number
+_ADDRESS_START = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:NO|LOT|BLOK|BLOCK|UNIT)\.?\s?:?\s?\d|(?:JALAN|JLN|LORONG|TAMAN|PERSIARAN|BANDAR)(?![A-Za-z])"
+    r"|\d{5}(?![\d.,])|\d{1,4}[A-Z]?(?:\s?[&-]\s?\d{1,4}[A-Z]?)?\s?,)", re.IGNORECASE)
+#: the name before the address must hold at least this many letters
+NAME_PREFIX_MIN_LETTERS = 6
+
+
+def name_prefix(text: str) -> str | None:
+    """The part of a row before an address or a registration number printed after the
+    name on the same row (or joined to it by the OCR), when a name-like part is left (at
+    least NAME_PREFIX_MIN_LETTERS letters, more letters than digits); None when nothing
+    is cut. A candidate for the closed-list match, never the reseller's name by itself."""
+    cut = len(text)
+    m = _ADDRESS_START.search(text)
+    if m is not None:
+        cut = m.start()
+    r = _REG_NUMBER.search(text)
+    if r is not None:
+        cut = min(cut, r.start())
+    if cut >= len(text):
+        return None
+    head = text[:cut].rstrip(" ,;:-(&/")
+    letters = sum(ch.isalpha() for ch in head)
+    if letters < NAME_PREFIX_MIN_LETTERS or sum(ch.isdigit() for ch in head) > letters:
+        return None
+    return " ".join(head.split())
+
+
 def is_header_noise(text: str) -> bool:
     """True for rows that cannot be the reseller's name."""
     t = text.strip()

@@ -188,6 +188,27 @@ def _fuzzy_gst(text: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
+#: twelve characters after a GST label, digits or the letters OCR puts for them (O/D/Q for 0,
+#: I/l for 1, S for 5, B for 8, G for 6, Z for 2; one space allowed between any two): a
+#: bold or faint number whose digits were confused ("GST ID : 00IS70349OSG")
+_GST_CONFUSED = re.compile(r"((?:[\dOoDQIlSBZG] ?){11}[\dOoDQIlSBZG])(?![A-Za-z0-9])")
+#: at least this many of the twelve are real digits (fewer: too little of the number was read)
+GST_CONFUSED_MIN_DIGITS = 6
+
+
+def _confused_gst(text: str, start: int) -> tuple[int, int, str, str] | None:
+    """(start, end, raw, digits) of a GST number read with letter look-alikes for digits at
+    `start` of `text` (just after its label), when the number read back starts "00" like
+    every Malaysian GST number; None otherwise. A repaired reading: never auto-accepted."""
+    m = _GST_CONFUSED.match(text, start)
+    if m is None or sum(ch.isdigit() for ch in m.group(1)) < GST_CONFUSED_MIN_DIGITS:
+        return None
+    digits = _digits(to_digits(m.group(1)))
+    if len(digits) != 12 or not digits.startswith(GST_PREFIX):
+        return None
+    return m.start(1), m.end(1), m.group(1).strip(), digits
+
+
 def _unslip_gst_label(text: str) -> str:
     if not re.search(r"(?i)[gbcu6e8][.,'`]?[s5$]|[gs][.,'`]?t", text):
         return text
@@ -286,6 +307,11 @@ def _find(text: str, country: str | None) -> list[VatHit]:
             digits = _digits(to_digits(token if mm.group(1) is None else body))
             if len(digits) == 12:
                 add(VatHit(digits, token.strip(), "MY", "gst", None, s0, e0, True))
+            else:
+                confused = _confused_gst(text, seg_start)
+                if confused is not None and free(confused[0], confused[1]):
+                    add(VatHit(confused[3], confused[2], "MY", "gst", None, confused[0], confused[1], True,
+                               repaired=True))
             continue
         if c.id == "company_reg":
             continue
@@ -424,6 +450,45 @@ def _engines_agree(row: Row, h: VatHit) -> bool:
     return digits == _digits(h.raw)
 
 
+#: an unlabelled GST number on a header row is looked for this far down the first page
+BARE_GST_REL_Y, BARE_GST_MAX_ROWS = 0.45, 20
+_BARE_GST = re.compile(r"(?<![\d.,])(0 ?0(?: ?\d){10})(?![\d.,]?\d)")
+#: cues of rows whose long number is another field's (a phone, a receipt or invoice number, a date)
+_NOT_GST_ROW = frozenset({"PHONE", "DATE", "OTHER_DATE", "RECEIPT_NO", "INVOICE", "RECEIPT", "ORDER_CONF", "BUYER",
+                          "TOTAL", "SUBTOTAL", "PAYMENT", "SERIAL"})
+
+
+def _bare_header_gst(rows: list[Row]) -> tuple[VatHit, Row] | None:
+    """A GST number whose label OCR garbled beyond recognition ("6ST Wk: 000517095424",
+    "(UST Ree Now 001492992000)"): twelve digits starting "00" (how every Malaysian GST
+    number starts) on one of the first page's header rows, that row naming no other
+    field and holding no date, and some text before the number (a label, however
+    misread). Only the first such row; a repaired reading, never auto-accepted."""
+    from pipeline.extract.dates import find_dates
+
+    if not rows:
+        return None
+    first_page = rows[0].page.page_no
+    for k, row in enumerate(rows[:BARE_GST_MAX_ROWS]):
+        if row.page.page_no != first_page or (k >= 4 and row.rel_y() > BARE_GST_REL_Y):
+            break
+        cues = find_cues(row.text)
+        if any(c.label in ("TOTAL", "SUBTOTAL", "PAYMENT") for c in cues):
+            break  # the amounts have started
+        m = _BARE_GST.search(row.text)
+        if m is None:
+            continue
+        if any(c.label in _NOT_GST_ROW for c in cues) or find_dates(row.text):
+            continue
+        before = row.text[:m.start(1)]
+        if sum(ch.isalpha() for ch in before) < 2:
+            continue  # a bare number (on a row of its own, or under a label on the row above)
+        digits = _digits(m.group(1))
+        return VatHit(digits, m.group(1).strip(), "MY", "gst", None, m.start(1), m.end(1), True,
+                      repaired=True), row
+    return None
+
+
 def extract_vats(rows: list[Row], country: str | None = None
                  ) -> tuple[FieldValue | None, FieldValue | None, list[tuple[VatHit, Row]]]:
     """(reseller_vat, buyer_vat, all hits). A number is the buyer's when a buyer
@@ -490,6 +555,10 @@ def extract_vats(rows: list[Row], country: str | None = None
                           evidence=row.span_evidence(h.start, h.end),
                           meta={"country": h.country, "kind": h.kind, "checksum": h.checksum})
 
+    if not any(not b for _, _, b in found) and (country or "MY").upper() == "MY":
+        bare = _bare_header_gst(rows)
+        if bare is not None:
+            found.append((*bare, False))
     sellers = [(h, r) for h, r, b in found if not b]
     # the same company's org.nr and its country-prefixed VAT number printed side by side
     # ("Org.nr 554529-8415  Moms SE554529841508") but different: the VAT number is the one

@@ -127,7 +127,7 @@ def _distinct_capped(score: float, cand_norm: str, target_norm: str, counts: dic
         td = _distinct_words(target_norm, counts)
     if not td or td == target_norm:
         return score
-    cd = _distinct_words(_unslip_forms(cand_norm), counts, generic_folds if counts else frozenset())
+    cd = _distinct_words(_unslip_forms(cand_norm), counts, generic_folds)
     cr = 0.0
     if cd:
         cr = max(fuzz.ratio(cd, td), fuzz.ratio(fold_confusions(cd), fold_confusions(td)),
@@ -387,7 +387,7 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
            for k in scores):
         conf = min(conf, UNSURE_CAP)  # "MR. D.I.Y. SDN BHD" read: the "(M)" of the other spelling may be lost
     ev = scores[i][1]
-    if ev is not None and any(fv.evidence == ev and fv.meta.get("block", "0") != "0" for fv in ex.header_lines):
+    if _block_of(ex, ev) not in (None, "0"):
         conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer
     if seller_first:
         conf = min(conf, UNSURE_CAP)  # a poor reading preferred for where it was printed: a person confirms

@@ -544,7 +544,7 @@ TWO_READINGS_CAP = 0.9
 UNCHECKED_CAP = 0.9
 
 
-def _readings(row: Row, h: DateHit) -> tuple[str, str]:
+def _readings(ws: list[Word]) -> tuple[str, str]:
     """What the other readings said of the date's digit words: (second engine, digits-only reading).
     Second engine: "agreed" (same characters, or it replaced the page's words and the page had read
     the same digits), "differed" (it read other characters, or replaced the page's), "none" (not
@@ -561,7 +561,6 @@ def _readings(row: Row, h: DateHit) -> tuple[str, str]:
         marks_of,
     )
 
-    ws = _date_words(row, h)
     if not ws:
         return "none", "none"
     marks = [marks_of(w.engine) for w in ws]
@@ -582,11 +581,10 @@ def _readings(row: Row, h: DateHit) -> tuple[str, str]:
     return second, digits
 
 
-def _readings_cap(row: Row, h: DateHit, second: str, digits: str) -> float:
+def _readings_cap(ws: list[Word], second: str, digits: str) -> float:
     """The highest confidence the date's readings allow: a date whose digits no independent reading
     confirmed never reaches the top band, one that a reading contradicts (or that rests on one reading
     where another read otherwise) is never auto-approved. Dates of a text layer are not capped."""
-    ws = _date_words(row, h)
     if not ws or all(w.engine.split("+")[0] in _TEXT_LAYER_ENGINES for w in ws):
         return 1.0
     if digits == "contradicted":
@@ -709,9 +707,10 @@ def extract_purchase_date(rows: list[Row]) -> tuple[FieldValue | None, FieldValu
             # reading of its year, month and day
             conf = max(conf, CONFIRMED_DATE_CONF)
     # what the other readings of the date's digits said (the second engine, the digits-only reading)
-    second, digits = _readings(row, h)
+    ws = _date_words(row, h)
+    second, digits = _readings(ws)
     meta["second_reading"], meta["digits_reading"] = second, digits
-    cap = _readings_cap(row, h, second, digits)
+    cap = _readings_cap(ws, second, digits)
     if cap == ONE_READING_CAP and "year_conflict" not in meta and not h.repaired \
             and {"embedded", "weekday"} & set(meta.get("year_confirmed", "").split(",")):
         cap = CONFIRMED_DATE_CONF  # the weekday or a number holding the date is the confirming reading

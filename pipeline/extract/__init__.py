@@ -24,7 +24,7 @@ from pipeline.extract.cues import find_cues
 from pipeline.extract.dates import extract_purchase_date
 from pipeline.extract.doc_kind import classify, condition_flags
 from pipeline.extract.layout import Row, build_rows, clamp01, ocr_factor
-from pipeline.extract.products import extract_product_lines, parse_product
+from pipeline.extract.products import extract_product_lines, merge_product_lines, parse_product
 from pipeline.extract.receipt_number import extract_receipt_number
 from pipeline.extract.reseller import extract_header, extract_top_lines
 from pipeline.extract.serial import _compile, pick_serial, serial_candidates
@@ -171,12 +171,7 @@ def _extract_receipt(doc: DocumentText, *, country: str | None = None, serial_pa
             and receipt_number.meta.get("cue_kind") == "order":
         receipt_number = None
 
-    products = extract_product_lines(rows)
-    if not products:
-        for r in extra_rows:
-            products = extract_product_lines(r)
-            if products:
-                break
+    products = merge_product_lines(extract_product_lines(rows), [extract_product_lines(r) for r in extra_rows])
 
     def product_rows(rs: list[Row]) -> set[int]:
         return {int(p.meta["row"]) for p in extract_product_lines(rs) if p.meta.get("row", "").isdigit()}

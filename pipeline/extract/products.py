@@ -276,3 +276,37 @@ def extract_product_lines(rows: list[Row]) -> list[FieldValue]:
                                       evidence=prev.evidence(),
                                       meta={"row": str(prev.index), "price": str(amts[-1].value)}))
     return out
+
+
+#: confidence cap of a product line read only by another OCR reading of the receipt: below the
+#: accept threshold, so it helps the SKU match find the line the page reading garbled, but never
+#: on its own names an ineligible product (rules.rule_sku) or an accepted product model
+OTHER_READING_LINE_CONF = 0.7
+
+
+def _line_key(text: str) -> str:
+    return fold_confusions(re.sub(r"[^0-9A-Za-z]", "", text).upper())
+
+
+def merge_product_lines(primary: list[FieldValue], others: list[list[FieldValue]]) -> list[FieldValue]:
+    """The product lines of the page reading, plus those of the other readings of the same receipt
+    (`others`, e.g. the second engine's) that it did not read alike. A row one engine garbled
+    ("ON = bod 99 00", "SIG 48 1.4 DGHSM") is often read cleanly by the other; its line joins at
+    `OTHER_READING_LINE_CONF` at most. Without any primary line, the first reading that has lines
+    is taken as it is (as before) and the rest merged onto it."""
+    base = list(primary)
+    rest = list(others)
+    if not base:
+        while rest and not base:
+            base = list(rest.pop(0))
+    seen = {_line_key(p.value) for p in base}
+    out = list(base)
+    for lines in rest:
+        for p in lines:
+            k = _line_key(p.value)
+            if not k or k in seen:
+                continue
+            seen.add(k)
+            out.append(p.model_copy(update={"confidence": round(min(p.confidence, OTHER_READING_LINE_CONF), 3),
+                                            "meta": {**p.meta, "reading": "other"}}))
+    return out

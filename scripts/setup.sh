@@ -32,7 +32,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+# constraints.txt: the exact versions the benchmarks were measured with (reproducible figures)
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
 # PostgreSQL (the claims store's second backend) is not started here; tests and
 # CI start a throwaway cluster with: export CLAIMCHECK_TEST_PG_URL=$(bash scripts/start_postgres.sh)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "setup: PostgreSQL server binaries missing" >&2; exit 1; }

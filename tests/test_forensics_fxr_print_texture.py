@@ -57,7 +57,7 @@ def _rows(monkeypatch, measures: list[dict]):
     boxes = [((10, 40 * i, 300, 40 * i + 24), f"row {i}") for i in range(len(measures))]
     by_box = {b: m for (b, _), m in zip(boxes, measures, strict=True)}
     monkeypatch.setattr(layout, "line_boxes", lambda view: boxes)
-    monkeypatch.setattr(layout, "_print_texture", lambda gray, b: by_box[b])
+    monkeypatch.setattr(layout, "_line_texture", lambda gray, b: (by_box[b]["paper_noise"], by_box[b]))
 
     class View:
         gray = np.zeros((1, 1), np.float32)

@@ -16,9 +16,13 @@
 - `layout.print_texture`  a text row whose ink is one flat grey and whose paper is flat, where the
   rows just above and below it (similar height, not bolder) show the grain of real print and of the
   scan or photo: text typed with an editor's text tool over a painted-out line.
+- `layout.painted_row`    a text row whose paper carries no grain at all while every row just above
+  and below it (similar height) shows the scan's or photo's: the line was painted out with one
+  colour and typed again, whatever the typed ink looks like (thin typed strokes keep no ink core
+  for `print_texture` to measure).
 
 The first four measure connected components of the binarised OCR line boxes (see
-`image.line_glyphs`); `print_texture` the grey levels of each line box's ink core and paper.
+`image.line_glyphs`); `print_texture` and `painted_row` the grey levels of each line box's ink core and paper.
 """
 
 from __future__ import annotations
@@ -840,6 +844,13 @@ def _print_texture(gray: np.ndarray, b: tuple[int, int, int, int]) -> dict | Non
     deviation of the 3x3 high-pass, in grey levels). Printed and scanned or photographed ink is
     grainy (thermal dots, toner, fading, sensor noise); text typed with an editor's text tool is
     one flat colour, and the paper it is typed on was painted flat first."""
+    got = _line_texture(gray, b)
+    return got[1] if got is not None else None
+
+
+def _line_texture(gray: np.ndarray, b: tuple[int, int, int, int]) -> tuple[float, dict | None] | None:
+    """(paper noise, `_print_texture` measures or None when the strokes leave too little ink core)
+    of one OCR line box, or None when it holds no text or too little paper."""
     import cv2
 
     x0, y0, x1, y1 = b
@@ -850,10 +861,15 @@ def _print_texture(gray: np.ndarray, b: tuple[int, int, int, int]) -> dict | Non
     _, bw = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     if cv2.countNonZero(bw) < 0.02 * bw.size:
         return None
-    core = cv2.erode(bw, _K3)
     paper = cv2.bitwise_not(cv2.dilate(bw, _K5))
-    if cv2.countNonZero(core) < PRINT_MIN_CORE or cv2.countNonZero(paper) < PRINT_MIN_PAPER:
+    if cv2.countNonZero(paper) < PRINT_MIN_PAPER:
         return None
+    hp = crop - cv2.blur(crop, (3, 3))
+    _, psd = cv2.meanStdDev(hp, mask=paper)
+    noise = float(psd[0, 0])
+    core = cv2.erode(bw, _K3)
+    if cv2.countNonZero(core) < PRINT_MIN_CORE:
+        return noise, None
     hist = cv2.calcHist([u8], [0], core, [256], [0, 256]).ravel()
     c = np.cumsum(hist)
     q25, q50, q75 = (float(np.searchsorted(c, q * c[-1])) for q in (0.25, 0.5, 0.75))
@@ -862,18 +878,29 @@ def _print_texture(gray: np.ndarray, b: tuple[int, int, int, int]) -> dict | Non
     p50 = float(np.searchsorted(pc, 0.5 * pc[-1]))
     contrast = max(10.0, p50 - q50)
     _, sd = cv2.meanStdDev(u8, mask=core)
-    hp = crop - cv2.blur(crop, (3, 3))
-    _, psd = cv2.meanStdDev(hp, mask=paper)
-    return {"core_std": float(sd[0, 0]) / contrast, "core_iqr": (q75 - q25) / contrast,
-            "paper_noise": float(psd[0, 0]), "core_share": cv2.countNonZero(core) / cv2.countNonZero(bw),
-            "core_px": float(cv2.countNonZero(core))}
+    return noise, {"core_std": float(sd[0, 0]) / contrast, "core_iqr": (q75 - q25) / contrast,
+                   "paper_noise": noise, "core_share": cv2.countNonZero(core) / cv2.countNonZero(bw),
+                   "core_px": float(cv2.countNonZero(core))}
+
+
+def _line_textures(view: PageView) -> list[tuple[tuple[int, int, int, int], float, dict | None]]:
+    """`_line_texture` of every OCR line box of a page that has one, measured once per page view
+    for `print_texture` and `painted_row` both (kept on the view object)."""
+    got = getattr(view, "_fxr_line_textures", None)
+    if got is None:
+        got = [(b, t[0], t[1]) for b, _ in line_boxes(view) if (t := _line_texture(view.gray, b)) is not None]
+        try:
+            view._fxr_line_textures = got  # type: ignore[attr-defined]
+        except AttributeError:  # a view that takes no attributes: measured again next time
+            pass
+    return got
 
 
 def _print_odd_row(view: PageView) -> tuple | None:
     """(score, depth, box, measures) of the text row whose ink is most uniform and paper flattest
     against the rows printed just above and below it (log-ratios to their median, combined; only
     deviations towards flat count: a row printed grainier, darker or fainter is no edit)."""
-    rows = [(b, t) for b, _ in line_boxes(view) if (t := _print_texture(view.gray, b)) is not None]
+    rows = [(b, t) for b, _, t in _line_textures(view) if t is not None]
     if len(rows) < PRINT_MIN_ROWS:
         return None
     rows.sort(key=lambda r: (r[0][1] + r[0][3]) / 2)
@@ -921,4 +948,66 @@ def print_texture(inp: ForensicInput) -> list[Signal]:
                     "around it: it may have been painted over and re-typed.",
             regions=(Region(page=view.page_no, box=view.to_upload(b), note="line in flat ink"),),
             detail={"depth": round(depth, 3), **{k: round(v, 4) for k, v in t.items()}}))
+    return out
+
+
+# ---------------------------------------------------------------- painted row: a text row on paper flatter than all around it
+
+ROW_PAPER_THRESHOLD = 0.9
+ROW_PAPER_DEPTH = 1.0  # flatness (log-ratio to the least noisy neighbour) that scores the threshold (genuine SROIE tune: <= 0.69)
+ROW_PAPER_SLOPE = 0.1  # score per unit of flatness around the threshold
+ROW_PAPER_EPS = 0.3  # grey levels added to both noises: a clean render (no grain anywhere) makes no ratio
+ROW_PAPER_MIN_NOISE = 0.6  # grey levels of paper grain the flattest neighbour must show: on a clean page nothing is flatter
+# grey levels of grain a painted row may keep: a fill of one colour has none, a JPEG re-save leaves a
+# fraction of a level (forged SROIE tune: painted rows <= 0.35 but one; genuine rows flatter than
+# their neighbours still show 0.6 and more: a smooth stretch of a scan or photo is not grain-free)
+ROW_PAPER_MAX_NOISE = 0.6
+
+
+def _painted_row(view: PageView) -> tuple | None:
+    """(score, flatness, box, noise, neighbours' least noise) of the text row whose paper is
+    flattest against EVERY row printed just above and below it (similar height): the log-ratio of
+    its paper noise to the least noisy of them. Scan or photo grain covers the whole sheet; paper
+    painted out with one colour to type a line over it has none, whatever the typed ink looks like
+    (thin re-typed strokes keep no ink core for `print_texture`; the paper is measured without one)."""
+    rows = [(b, n) for b, n, _ in _line_textures(view)]
+    if len(rows) < PRINT_MIN_ROWS:
+        return None
+    rows.sort(key=lambda r: (r[0][1] + r[0][3]) / 2)
+    hs = np.array([b[3] - b[1] for b, _ in rows], float)
+    noise = np.array([n for _, n in rows])
+    best = None
+    for j in range(len(rows)):
+        nb = [i for i in range(max(0, j - PRINT_NEIGHBOURS), min(len(rows), j + PRINT_NEIGHBOURS + 1))
+              if i != j and PRINT_HEIGHT_BAND[0] <= hs[i] / hs[j] <= PRINT_HEIGHT_BAND[1]]
+        if len(nb) < 3:
+            continue
+        least = float(noise[nb].min())
+        if least < ROW_PAPER_MIN_NOISE or noise[j] > ROW_PAPER_MAX_NOISE:
+            continue
+        d = float(np.log((least + ROW_PAPER_EPS) / (noise[j] + ROW_PAPER_EPS)))
+        if best is None or d > best[0]:
+            best = (d, j, least)
+    if best is None or best[0] <= 0:
+        return None
+    d, j, least = best
+    sc = float(min(1.0, max(0.0, ROW_PAPER_THRESHOLD + ROW_PAPER_SLOPE * (d - ROW_PAPER_DEPTH))))
+    return sc, d, rows[j][0], float(noise[j]), least
+
+
+@register("painted_row", SignalFamily.LAYOUT)
+def painted_row(inp: ForensicInput) -> list[Signal]:
+    out: list[Signal] = []
+    for view in page_views(inp):
+        got = _painted_row(view)
+        if got is None:
+            continue
+        sc, d, b, n, least = got
+        out.append(Signal(
+            detector="layout.painted_row", family=SignalFamily.LAYOUT, score=round(sc, 4),
+            threshold=ROW_PAPER_THRESHOLD,
+            message="The paper behind a printed line is smoother than behind every line around it, as if it had "
+                    "been painted over and the line typed again.",
+            regions=(Region(page=view.page_no, box=view.to_upload(b), note="line on painted paper"),),
+            detail={"flatness": round(d, 3), "paper_noise": round(n, 3), "neighbours_least_noise": round(least, 3)}))
     return out

@@ -24,6 +24,10 @@ What it holds, and what each part survives:
 * `fine`: 256-bit hashes of the same windows, stored with the others, which
   rank the candidates the index found (receipts of one template share their
   coarse hashes; the longer and shorter lines of their own content differ).
+  The closest few are ranked again by a keypoint vote (`keypoint_votes`:
+  how many distinctive keypoint matches agree with one affine map; a
+  re-photo or a crop moves the hashes more than its keypoints), and the
+  store verifies only the best-ranked of both rankings.
 * `features`: what verifies a candidate: up to 500 ORB keypoints spread over
   the page (position and 256-bit binary descriptor of a local patch), a
   coarse ink-density grid (one 4-bit cell per ~0.7 text height: text cannot

@@ -9,8 +9,12 @@ turned upright by their EXIF orientation. Anything malformed becomes
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,10 +187,39 @@ def render_pdf(path: Path | str, *, dpi: int = 300, max_pages: int | None = None
     return out
 
 
+#: the pages of the last few files rendered, so that the stages of one claim (the OCR reading, a
+#: second reading, the handwritten-serial pass, the forensics) decode a file once; each caller
+#: gets its own copy of the pixels. Keyed by a hash of the file's bytes (hashing is far cheaper
+#: than decoding).
+RENDER_CACHE_FILES = 2
+RENDER_CACHE_BYTES = 96_000_000  # a file whose pages hold more pixels than this is not kept
+_render_cache: OrderedDict[tuple[object, ...], list[RenderedPage]] = OrderedDict()
+_render_lock = threading.Lock()
+
+
+def _copy(pages: list[RenderedPage]) -> list[RenderedPage]:
+    return [dataclasses.replace(p, image=p.image.copy()) if p.image is not None else p for p in pages]
+
+
 def render_file(path: Path | str, detected_type: str, *, dpi: int = 300) -> list[RenderedPage]:
     """Pages of an uploaded file: PDF pages (text layer or raster) or the one image."""
-    if detected_type == "pdf":
-        return render_pdf(path, dpi=dpi)
-    if detected_type in ("jpeg", "png"):
-        return [RenderedPage(page_no=1, image=load_image(path))]
-    raise FileRejected(f"cannot render a file of type {detected_type!r}", code="FILE_FORMAT_UNSUPPORTED")
+    if detected_type not in ("pdf", "jpeg", "png"):
+        raise FileRejected(f"cannot render a file of type {detected_type!r}", code="FILE_FORMAT_UNSUPPORTED")
+    try:
+        digest = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).digest()
+        key: tuple[object, ...] | None = (digest, detected_type, dpi)
+    except OSError:
+        key = None  # the renderer says what is wrong with the file
+    if key is not None:
+        with _render_lock:
+            hit = _render_cache.get(key)
+            if hit is not None:
+                _render_cache.move_to_end(key)
+                return _copy(hit)
+    pages = render_pdf(path, dpi=dpi) if detected_type == "pdf" else [RenderedPage(page_no=1, image=load_image(path))]
+    if key is not None and sum(p.image.nbytes for p in pages if p.image is not None) <= RENDER_CACHE_BYTES:
+        with _render_lock:
+            _render_cache[key] = _copy(pages)
+            while len(_render_cache) > RENDER_CACHE_FILES:
+                _render_cache.popitem(last=False)
+    return pages

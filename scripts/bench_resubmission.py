@@ -173,9 +173,17 @@ def main(argv: list[str] | None = None) -> int:
             hit = any(s.other_claim == cid for s in sig)
             per[v]["caught"].append(hit)
             if not hit:
-                # diagnose: was it not retrieved (no shared LSH key, or ranked below the
+                # diagnose: was it not retrieved (no shared LSH key, ranked below the
+                # DUPLICATE_PRESELECT by hash, or by hash and keypoint vote below the
                 # DUPLICATE_CANDIDATES verified), or did verification say no?
-                from pipeline.forensics.fingerprint import hash_distance, unpack_features, verify
+                from pipeline.forensics.fingerprint import (
+                    hash_distance,
+                    keypoint_votes,
+                    unpack_features,
+                    unpack_keypoints,
+                    verify,
+                )
+                from pipeline.store.store import DUPLICATE_PRESELECT
                 diag: dict = {"claim": cid}
                 stored = fps[cid]
                 qkeys = set(fp.band_keys(query=True))
@@ -185,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                 rank = next((i for i, r in enumerate(ranked) if r[2] == cid), None)
                 diag.update(shared_keys=shared[cid], rank=rank, candidates=len(ranked),
                             hash_distance=round(hash_distance(fp, stored.hashes_hex()), 2))
+                if fp.features and stored.features and rank is not None:
+                    qf = unpack_features(fp.features)
+                    votes = {c: keypoint_votes(qf.points, qf.descriptors, *unpack_keypoints(fps[c].features))
+                             for _, _, c in ranked[:max(DUPLICATE_PRESELECT, rank + 1)] if fps[c].features}
+                    diag.update(vote=votes.get(cid), vote_rank=sorted(votes.values(), reverse=True).index(votes[cid])
+                                if cid in votes else None)
                 if fp.image is not None and fp.features and stored.features:
                     sc, det = verify(fp.image, unpack_features(fp.features), unpack_features(stored.features))
                     diag.update(direct_score=round(sc, 3), **det)

@@ -24,6 +24,10 @@ What it holds, and what each part survives:
 * `fine`: 256-bit hashes of the same windows, stored with the others, which
   rank the candidates the index found (receipts of one template share their
   coarse hashes; the longer and shorter lines of their own content differ).
+  The closest few are ranked again by a keypoint vote (`keypoint_votes`:
+  how many distinctive keypoint matches agree with one affine map; a
+  re-photo or a crop moves the hashes more than its keypoints), and the
+  store verifies only the best-ranked of both rankings.
 * `features`: what verifies a candidate: up to 500 ORB keypoints spread over
   the page (position and 256-bit binary descriptor of a local patch), a
   coarse ink-density grid (one 4-bit cell per ~0.7 text height: text cannot
@@ -98,6 +102,7 @@ MIN_INLIERS = 15
 #: differ: the first fit of a pair that does not align runs to the cap, and at 1000 draws it was
 #: half of all verification time (1000 -> 300: that fit 2.5x faster on the seed-11 look-ups).
 FIRST_FIT_ITERS = 300
+VOTE_ITERS = 200  # RANSAC draws of the ranking vote (`keypoint_votes`), per candidate
 MIN_OVERLAP = 0.5  # the overlap must cover half of the smaller page
 SHIFTS = True  # verification: re-align each tile of TILE x TILE cells by a small shift
 TILE = 8
@@ -564,6 +569,41 @@ def pack_features(f: Features) -> bytes:
     return zlib.compress(buf.getvalue(), 6)
 
 
+def unpack_keypoints(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Only the keypoints of stored features: (points (n, 2) float32, descriptors (n, 32) uint8)."""
+    with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as z:
+        return z["points"].astype(np.float32) / 16, z["desc"]
+
+
+def distinctive_matches(q_desc: np.ndarray, c_desc: np.ndarray) -> list[cv2.DMatch]:
+    """The query's keypoint matches that pass the ratio test (best clearly
+    closer than the second best): what `align` starts from."""
+    if len(q_desc) < 8 or len(c_desc) < 8:
+        return []
+    pairs = _bf().knnMatch(q_desc, c_desc, k=2)
+    return [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+
+
+def keypoint_votes(q_points: np.ndarray, q_desc: np.ndarray, c_points: np.ndarray, c_desc: np.ndarray,
+                   good: list[cv2.DMatch] | None = None) -> int:
+    """A cheap vote for ranking candidates before verifying: how many of the
+    distinctive keypoint matches agree with one affine map (a short RANSAC).
+    The same receipt re-saved, scaled, cropped or re-photographed keeps most
+    of its matches on one map; another receipt of the same shop and layout
+    shares its header's keypoints, but its own lines' do not line up (and a
+    shared header alone agrees with fewer). 0 when there are too few
+    matches for `align` to start (MIN_INLIERS) or no map is found."""
+    if good is None:
+        good = distinctive_matches(q_desc, c_desc)
+    if len(good) < MIN_INLIERS:
+        return 0
+    src = q_points[[g.queryIdx for g in good]]
+    dst = c_points[[g.trainIdx for g in good]]
+    A, mask = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=8.0,
+                                   maxIters=VOTE_ITERS)
+    return int(mask.sum()) if A is not None and mask is not None else 0
+
+
 def unpack_features(blob: bytes) -> Features:
     with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as z:
         shape = tuple(int(x) for x in z["shape"])
@@ -583,7 +623,7 @@ def _bf() -> cv2.BFMatcher:
     return _BF
 
 
-def align(qf: Features, cand: Features) -> tuple[np.ndarray | None, int]:
+def align(qf: Features, cand: Features, good: list[cv2.DMatch] | None = None) -> tuple[np.ndarray | None, int]:
     """The homography from the query page to the candidate's, and how many
     keypoint matches agree with it. Distinctive matches (ratio test) and
     RANSAC give a first estimate; then every query keypoint is matched again
@@ -593,8 +633,8 @@ def align(qf: Features, cand: Features) -> tuple[np.ndarray | None, int]:
     cluster of header keypoints drifts by several pixels at the far end)."""
     if len(qf.descriptors) < 8 or len(cand.descriptors) < 8:
         return None, 0
-    pairs = _bf().knnMatch(qf.descriptors, cand.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+    if good is None:
+        good = distinctive_matches(qf.descriptors, cand.descriptors)
     if len(good) < MIN_INLIERS:
         return None, 0
     src = qf.points[[g.queryIdx for g in good]]
@@ -658,8 +698,8 @@ def _tests(sm: np.ndarray, cy: np.ndarray, cx: np.ndarray, radius: float,
     return a < b, np.abs(a - b) > TEST_MARGIN
 
 
-def verify(query: np.ndarray, qf: Features, cand: Features, *, maps: dict | None = None
-           ) -> tuple[float, dict[str, float | int]]:
+def verify(query: np.ndarray, qf: Features, cand: Features, *, maps: dict | None = None,
+           good: list[cv2.DMatch] | None = None) -> tuple[float, dict[str, float | int]]:
     """Score 0..1 that the normalised page `query` shows the receipt of `cand`.
 
     `align` -> the query warped onto the candidate's page -> ink grids and
@@ -670,7 +710,7 @@ def verify(query: np.ndarray, qf: Features, cand: Features, *, maps: dict | None
     blurred by a photo); cells that still disagree, side by side (a
     different word or number), are what count."""
     detail: dict[str, float | int] = {"inliers": 0}
-    H, n_inl = align(qf, cand)
+    H, n_inl = align(qf, cand, good)
     detail["inliers"] = n_inl
     if H is None or n_inl < MIN_INLIERS:
         return 0.0, detail
@@ -850,4 +890,5 @@ def fingerprint(inp: ForensicInput) -> ReceiptFingerprint:
 
 
 __all__ = ["SAME_IMAGE_THRESHOLD", "ReceiptFingerprint", "band_key", "content_key", "fingerprint",
-           "fingerprint_image", "hash_distance", "parse_hashes", "unpack_features", "verify"]
+           "distinctive_matches", "fingerprint_image", "hash_distance", "keypoint_votes", "parse_hashes",
+           "unpack_features", "unpack_keypoints", "verify"]

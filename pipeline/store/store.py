@@ -62,8 +62,10 @@ URL_ENV = "CLAIMCHECK_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 SQLITE_BUSY_TIMEOUT_S = 30
-#: duplicates: how many image candidates (sharing an LSH key) are verified, and how many are reported per kind
-DUPLICATE_CANDIDATES = 8
+#: duplicates: how many image candidates (sharing an LSH key) are ranked by the keypoint vote (the
+#: closest by hash), how many of those are verified, and how many are reported per kind
+DUPLICATE_PRESELECT = 16
+DUPLICATE_CANDIDATES = 4
 DUPLICATE_REPORT = 3
 # Serialises `migrate()` across PostgreSQL workers starting together.
 _PG_MIGRATE_LOCK = 0x636C6D63  # "clmc"
@@ -398,12 +400,17 @@ class Store:
         DUPLICATE_REPORT of each), each with `other_claim` set.
 
         Image look-up: claims sharing an LSH band key of a perceptual hash
-        (indexed), ranked by the closest hash, at most DUPLICATE_CANDIDATES
-        verified (pipeline.forensics.fingerprint.verify)."""
+        (indexed); the DUPLICATE_PRESELECT with the closest hash are ranked
+        by a keypoint vote (`keypoint_votes`: distinctive matches agreeing with
+        one affine map), and at most DUPLICATE_CANDIDATES of those verified
+        (pipeline.forensics.fingerprint.verify)."""
         from pipeline.forensics.fingerprint import (
+            MIN_INLIERS,
             SAME_IMAGE_THRESHOLD,
             hash_distance,
+            keypoint_votes,
             unpack_features,
+            unpack_keypoints,
             verify,
         )
 
@@ -456,23 +463,38 @@ class Store:
             cands = sorted((c for c in hits if c not in reported), key=lambda c: (-hits[c], c))
             if not cands:
                 return out
-            # rank by the closest window of the same kind (any rotation of the query): by the
+            # first cut: the closest window of the same kind (any rotation of the query), by the
             # fine hashes (receipts of one template share their coarse ones), else the coarse ones
             hash_rows = s.execute(select(FingerprintRow.claim_id, FingerprintRow.hashes)
-                             .where(FingerprintRow.claim_id.in_(cands[:2000]))).all()
+                                  .where(FingerprintRow.claim_id.in_(cands[:2000]))).all()
             ranked = [(hash_distance(fp, text_ or ""), -hits[other], other) for other, text_ in hash_rows]
             ranked.sort()
-            top = [other for _, _, other in ranked[:DUPLICATE_CANDIDATES]]
+            pre = [other for _, _, other in ranked[:DUPLICATE_PRESELECT]]
             feats = {r[0]: r[1] for r in s.execute(select(FingerprintRow.claim_id, FingerprintRow.features)
-                                                   .where(FingerprintRow.claim_id.in_(top))).all()}
+                                                   .where(FingerprintRow.claim_id.in_(pre))).all()}
         qf = unpack_features(fp.features)
-        found = []
-        for other in top:
+        # then the keypoint vote: how many distinctive keypoint matches agree with one affine
+        # map (a re-photo or a crop moves the hashes more than it moves its keypoints). A
+        # candidate whose matches put fewer than MIN_INLIERS on one map is not verified; the
+        # others are ranked by the better of their two ranks (hash, vote), then by their sum,
+        # and the first DUPLICATE_CANDIDATES verified
+        votes: dict[str, int] = {}
+        for other in pre:
             blob = feats.get(other)
             if not blob:
                 continue
             try:
-                score, detail = verify(fp.image, qf, unpack_features(blob))
+                votes[other] = keypoint_votes(qf.points, qf.descriptors, *unpack_keypoints(blob))
+            except Exception as exc:  # noqa: BLE001 - a bad stored blob must not stop the claim
+                log.warning("duplicate vote against claim %s failed: %s", other, type(exc).__name__)
+        by_hash = [c for c in pre if votes.get(c, 0) >= MIN_INLIERS]
+        by_vote = sorted(by_hash, key=lambda c: -votes[c])  # stable: ties keep the hash order
+        vrank = {c: i for i, c in enumerate(by_vote)}
+        fused = sorted(range(len(by_hash)), key=lambda i: (min(i, vrank[by_hash[i]]), i + vrank[by_hash[i]], i))
+        found = []
+        for other in [by_hash[i] for i in fused[:DUPLICATE_CANDIDATES]]:
+            try:
+                score, detail = verify(fp.image, qf, unpack_features(feats[other]))
             except Exception as exc:  # noqa: BLE001 - a bad stored blob must not stop the claim
                 log.warning("duplicate check against claim %s failed: %s", other, type(exc).__name__)
                 continue

@@ -47,3 +47,14 @@ def test_lost_front_of_total_repaired_from_net_tax_and_rounding() -> None:
     lines[5] = "TOTAL JAX ye 7.65"
     t = _total(lines)
     assert t is not None and t.value == "7.65" and "repaired_from" not in t.meta
+
+
+def test_lone_currency_marked_amount_is_a_low_guess_when_nothing_else_names_the_total() -> None:
+    lines = ["KEDAI D", "WP: O18- 7521215 .", "OA0/2018 21:28 0081 ,", "#06 mae", "wLO4 «= 2.0", "RM 170.00"]
+    t = _total(lines)
+    assert t is not None and t.value == "170.00" and t.confidence < 0.5
+    assert t.meta.get("support") == "currency-mark"
+    # without a currency mark before it, no guess
+    lines[-1] = "x 170.00"
+    t = _total(lines)
+    assert t is None or t.value != "170.00"

@@ -391,6 +391,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             total_fv = sub_fv
         else:
             total_fv = rep_fv
+    if total_fv is None:
+        total_fv = _lone_marked_amount(rows)
     # currency: on the total row first, else the most frequent mark
     cur_fv = None
     rows_order = []
@@ -505,6 +507,33 @@ def _unlabelled_tender(row: Row) -> Decimal | None:
     if any(c.label in ("TOTAL", "SUBTOTAL", "TAX") for c in find_cues(row.text)):
         return None
     return amts[-1].value
+
+
+#: confidence of the last resort: the largest currency-marked amount low on the page
+LONE_MARKED_CONF = 0.25
+
+
+def _lone_marked_amount(rows: list[Row]) -> FieldValue | None:
+    """Nothing labelled, paid or repeated: the largest amount written right after a currency mark
+    ("RM 170.00") in the lower half of the text, on a row that is no payment, tax or subtotal
+    line. A guess, far below any acceptance threshold."""
+    from models.fields import FieldValue
+    from pipeline.extract.cues import find_cues
+
+    best: tuple[Decimal, AmountHit, Row] | None = None
+    for row in rows[len(rows) // 2:]:  # (by rows: a scan may leave the page's lower part blank)
+        if any(c.label in ("PAYMENT", "TAX", "SUBTOTAL") for c in find_cues(row.text)):
+            continue
+        marks = [e for _, _, e, _ in find_currencies(row.text)]
+        for h in _masked_amounts(row.text):
+            if h.has_decimals and h.value > 0 and any(0 <= h.start - e <= 2 for e in marks) \
+                    and (best is None or h.value > best[0]):
+                best = (h.value, h, row)
+    if best is None:
+        return None
+    v, h, row = best
+    return FieldValue(name="total", raw=h.raw, value=format_amount(v), confidence=LONE_MARKED_CONF,
+                      evidence=row.span_evidence(h.start, h.end), meta={"cue": "", "support": "currency-mark"})
 
 
 def _misread_change_pair(rows: list[Row], facts: _Facts, printed: dict[Decimal, Row]) -> tuple[Decimal, Row] | None:

@@ -265,7 +265,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             # (not under a bare "TOTAL": "TOTAL RM1.38 / ROUNDING RM0.02 / CASH RM1.40" prints
             # the total itself; the cash paid is what was rounded)
             bare = not any(c.label == "TOTAL" and c.id == "strong" for c in find_cues(rows[i].text))
-            fix = (None if bare else _rounded_after_net_tax(h.value, i, rows, facts)) or _sum_and_paid(h.value, facts)
+            fix = (None if bare else _rounded_after_net_tax(h.value, i, rows, facts)) or _sum_and_paid(h.value, facts) \
+                or _lost_front_of_sum(h.value, facts)
         if fix is not None:
             value, kind, frow = fix
             meta["repaired_from"] = format_amount(h.value)
@@ -332,6 +333,12 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
                 v, r = next(iter(cc.items()))
                 pay_pick = (v, printed[v], 0.5, "cash-change")
         if pay_pick is None and not facts.change_rows and total_fv is None:
+            # no change label read: a tender row and the row next to it, one amount each, whose
+            # difference is printed above them ("cast 100.00 / CASH CHAE 71.40" under "TL:RM 28.60")
+            pair = _misread_change_pair(rows, facts, printed)
+            if pair is not None:
+                pay_pick = (pair[0], pair[1], 0.45, "cash-change")
+        if pay_pick is None and not facts.change_rows and total_fv is None:
             # one amount tendered and no change given: the exact amount was paid
             paid = {v for v, _ in facts.tender}
             if len(paid) == 1:
@@ -384,6 +391,8 @@ def extract_total(rows: list[Row], country: str | None = None) -> tuple[FieldVal
             total_fv = sub_fv
         else:
             total_fv = rep_fv
+    if total_fv is None:
+        total_fv = _lone_marked_amount(rows)
     # currency: on the total row first, else the most frequent mark
     cur_fv = None
     rows_order = []
@@ -489,11 +498,68 @@ def _unlabelled_tender(row: Row) -> Decimal | None:
     from pipeline.extract.cues import find_cues
 
     amts = _row_amounts(row)
+    if not amts:
+        # "Recewed 150 00" above "Change 14.00": the tendered amount with its point lost
+        lost = _lost_decimal_point(row.text, 0)
+        amts = [lost] if lost is not None else []
     if not amts or amts[-1].value <= 0 or _has_word(_words_of(row.text), _ROUND_WORDS):
         return None
     if any(c.label in ("TOTAL", "SUBTOTAL", "TAX") for c in find_cues(row.text)):
         return None
     return amts[-1].value
+
+
+#: confidence of the last resort: the largest currency-marked amount low on the page
+LONE_MARKED_CONF = 0.25
+
+
+def _lone_marked_amount(rows: list[Row]) -> FieldValue | None:
+    """Nothing labelled, paid or repeated: the largest amount written right after a currency mark
+    ("RM 170.00") in the lower half of the text, on a row that is no payment, tax or subtotal
+    line. A guess, far below any acceptance threshold."""
+    from models.fields import FieldValue
+    from pipeline.extract.cues import find_cues
+
+    best: tuple[Decimal, AmountHit, Row] | None = None
+    for row in rows[len(rows) // 2:]:  # (by rows: a scan may leave the page's lower part blank)
+        if any(c.label in ("PAYMENT", "TAX", "SUBTOTAL") for c in find_cues(row.text)):
+            continue
+        marks = [e for _, _, e, _ in find_currencies(row.text)]
+        for h in _masked_amounts(row.text):
+            if h.has_decimals and h.value > 0 and any(0 <= h.start - e <= 2 for e in marks) \
+                    and (best is None or h.value > best[0]):
+                best = (h.value, h, row)
+    if best is None:
+        return None
+    v, h, row = best
+    return FieldValue(name="total", raw=h.raw, value=format_amount(v), confidence=LONE_MARKED_CONF,
+                      evidence=row.span_evidence(h.start, h.end), meta={"cue": "", "support": "currency-mark"})
+
+
+def _misread_change_pair(rows: list[Row], facts: _Facts, printed: dict[Decimal, Row]) -> tuple[Decimal, Row] | None:
+    """Cash tendered minus change when the change label was misread: a tender row and the row
+    just above or below it (no total, subtotal, tax or rounding line) hold one amount each; the
+    larger is the cash paid, the smaller the change, and their difference is printed on a row
+    above both (the total, its label misread). Exactly one such difference, or none."""
+    index = {id(r): k for k, r in enumerate(rows)}
+    found: dict[Decimal, Row] = {}
+    for t, trow in facts.tender:
+        k = index.get(id(trow))
+        if k is None or len(_row_amounts(trow)) != 1:
+            continue
+        for j in (k - 1, k + 1):
+            if not 0 <= j < len(rows) or len(_row_amounts(rows[j])) != 1:
+                continue
+            other = _unlabelled_tender(rows[j])
+            if other is None or other == t:
+                continue
+            v = abs(t - other)
+            row = printed.get(v)
+            if row is not None and index.get(id(row), len(rows)) < min(j, k):
+                found.setdefault(v, row)
+    if len(found) != 1:
+        return None
+    return next(iter(found.items()))
 
 
 def _items_sum_to(value: Decimal, rows: list[Row], pay_row: Row) -> bool:
@@ -913,6 +979,25 @@ def _sum_and_paid(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | N
         return None
     v, r = next(iter(found.items()))
     return v, "net+tax,paid", r
+
+
+def _lost_front_of_sum(value: Decimal, facts: _Facts) -> tuple[Decimal, str, Row] | None:
+    """"TOTAL JAX ye 7.55" under "SUB-TOTAL 26.00 / TOTAL TAX 1.56 / ROUNDING -0.01": the amount
+    read is the tail of net + tax (adjusted by the rounding line when one is printed), its first
+    digits lost to the OCR; exactly one such sum. A repair (the caller caps its confidence)."""
+    if value <= 0 or not facts.sums:
+        return None
+    rounds = [r for r in facts.rounding if r != 0]
+    tail = format_amount(value)
+    found: dict[Decimal, Row] = {}
+    for v, r in facts.sums:
+        for w in ([v + x for x in rounds] + [v - x for x in rounds]) if rounds else [v]:
+            if w > value and format_amount(w).endswith(tail) and len(format_amount(w)) > len(tail):
+                found.setdefault(w, r)
+    if len(found) != 1:
+        return None
+    w, r = next(iter(found.items()))
+    return w, "net+tax", r
 
 
 #: confidence of an unconfirmed total under a strong label that both engines read alike

@@ -321,6 +321,31 @@ def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, 
     return max(close, key=lambda k: (commonness(k), scores[k][0], -k))
 
 
+def _look_alike_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],
+                         names: tuple[str, ...]) -> bool:
+    """Another spelling of the winner's company, scoring within SPELLING_WINDOW of it, differs
+    from it only in letters that OCR confuses with each other (I/L/1, O/D/0, S/5, B/8, G/6:
+    "GARDENIA BAKERIES (KL)" and "(KI )"), and is no rarer on the list: what the receipt reads
+    cannot tell which of the two is meant, so the choice between them is a guess. Spellings
+    that differ only in spacing or punctuation are the same name and do not count."""
+    s = scores[i][0]
+    letters_i = norm_name(names[i]).replace(" ", "")
+    fold_i = fold_confusions(norm_name(names[i]))
+    counts = _word_counts(names)
+
+    def commonness(k: int) -> int:
+        return sum(min(counts.get(w, 0), 5) for w in norm_name(names[k]).split())
+
+    for k in scores:
+        if k == i or groups[k] != groups[i] or scores[k][0] < s - SPELLING_WINDOW:
+            continue
+        if norm_name(names[k]).replace(" ", "") == letters_i:
+            continue  # a punctuation variant: the same letters
+        if fold_confusions(norm_name(names[k])) == fold_i and commonness(k) >= commonness(i):
+            return True
+    return False
+
+
 #: a company read in the seller's block (block 0) wins over one read in a later block when
 #: it scores at least this, and at most SELLER_BLOCK_WINDOW below the later one
 SELLER_BLOCK_MIN, SELLER_BLOCK_WINDOW = 0.65, 0.2
@@ -386,6 +411,8 @@ def match_names(ex: ReceiptExtraction, names: Sequence[str]) -> NameMatch:
     if any(groups[k] == groups[i] and _has_more_words(names[k], names[i]) and scores[k][0] > s - LONGER_VARIANT_GAP
            for k in scores):
         conf = min(conf, UNSURE_CAP)  # "MR. D.I.Y. SDN BHD" read: the "(M)" of the other spelling may be lost
+    if _look_alike_spelling(i, scores, groups, tuple(names)):
+        conf = min(conf, UNSURE_CAP)  # "(KL)" or "(KI )": the OCR cannot tell the two spellings apart
     ev = scores[i][1]
     if _block_of(ex, ev) not in (None, "0"):
         conf = min(conf, UNSURE_CAP)  # read below the title/number/date block: possibly the customer

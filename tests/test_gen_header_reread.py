@@ -93,7 +93,7 @@ def test_header_re_read_leaves_an_id_line_with_a_cut_prefix_alone(monkeypatch) -
     assert "R025771280" in out[0].text.split()
 
 
-def test_header_re_reads_are_off_by_default(monkeypatch) -> None:
+def test_header_re_reads_switched_off_make_no_call(monkeypatch) -> None:
     import pipeline.ocr.rapid as rapid
 
     calls: list[int] = []
@@ -104,6 +104,6 @@ def test_header_re_reads_are_off_by_default(monkeypatch) -> None:
 
     monkeypatch.setattr(rapid, "recognize_crops", fake)
     lines = [_line(["ROPULAR", "BOOK", "CO"], conf=0.5, y=10)]
-    assert ocr.REREAD_HEADER_LINES is False
+    monkeypatch.setattr(ocr, "REREAD_HEADER_LINES", False)
     assert ocr._reread_header_lines(np.full((600, 400), 255, np.uint8), lines, []) == lines
     assert calls == []  # no second-engine call at all

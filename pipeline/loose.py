@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.campaign import FileLimits
-from models.documents import DocumentRole
-from models.fields import FieldValue
+from models.documents import DocumentRole, DocumentText
+from models.fields import FieldValue, ReceiptExtraction
+from models.match import NameMatch
 from pipeline.batch import Progress, parallel_map
+from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: a closed-list match at least this strong is taken without re-reading the top lines
+ACCEPT = Settings.model_fields["accept_confidence"].default
 
 # loose receipts are not bound by a campaign's upload limits, only by safety caps
 LOOSE_LIMITS = FileLimits(max_bytes=50 * 1024 * 1024, max_pages=20, max_pixels=80_000_000,
@@ -65,19 +70,36 @@ def extract_file(path: Path, job: ExtractJob) -> dict[str, object]:
     from pipeline.match import match_names
     from pipeline.ocr import read_document
 
+    # with a closed list, the reading is extracted and matched before the top lines are re-read
+    # by the second engine, and they are re-read only when that match is weak (see
+    # pipeline.ocr.REREAD_HEADER_LINES); a strong match keeps this first extraction
+    first: dict[str, object] = {}
+
+    def weak_match(d: DocumentText) -> bool:
+        t1 = time.perf_counter()
+        e = extract_receipt(d, country=job.country)
+        mm = match_names(e, job.names or ())
+        first.update(doc=d, ex=e, m=mm, secs=time.perf_counter() - t1)
+        return mm.name is None or mm.score < ACCEPT
+
     t = time.perf_counter()
-    doc = read_document(info, languages=job.languages, engine=job.engine)
-    timings["ocr"] = round(time.perf_counter() - t, 4)
+    doc = read_document(info, languages=job.languages, engine=job.engine,
+                        header_reread_wanted=weak_match if job.names else None)
+    pre_secs = float(first.get("secs", 0.0))  # type: ignore[arg-type]
+    timings["ocr"] = round(time.perf_counter() - t - pre_secs, 4)
     t = time.perf_counter()
-    ex = extract_receipt(doc, country=job.country)
+    reuse = first.get("doc") is doc
+    ex = first["ex"] if reuse else extract_receipt(doc, country=job.country)  # type: ignore[assignment]
+    assert isinstance(ex, ReceiptExtraction)
     out: dict[str, object] = {"file": str(path), "status": "ok", "document_kind": ex.document_kind.value}
     fields = {name: _field(fv) for name, fv in ex.fields().items()}
     if job.names:
-        m = match_names(ex, job.names)
+        m = first["m"] if reuse else match_names(ex, job.names)
+        assert isinstance(m, NameMatch)
         if m.name is not None:
             fields["reseller_match"] = {"value": m.name, "confidence": round(m.score, 4)}
     out["fields"] = fields
-    timings["extract"] = round(time.perf_counter() - t, 4)
+    timings["extract"] = round(time.perf_counter() - t + pre_secs, 4)
     if job.forensics:
         from pipeline.forensics import ForensicInput, run_detectors
 

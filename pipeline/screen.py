@@ -69,6 +69,7 @@ class Screening:
     files: dict[DocumentRole, FileInfo] = field(default_factory=dict)
     receipt: DocumentText | None = None
     receipt_alt: tuple[DocumentText, ...] = ()
+    receipt_extraction: ReceiptExtraction | None = None  # of `receipt` alone, made while it was read
     extraction: ReceiptExtraction | None = None
     label_doc: DocumentText | None = None
     label: LabelExtraction | None = None
@@ -135,9 +136,25 @@ def stage_read_receipt(s: Screening) -> Screening:
     if info is None:
         return s
     assert s.campaign is not None
-    doc = read_document(info, languages=s.campaign.ocr_languages, engine=s.settings.ocr_engine,
-                        keep_images_dir=s.settings.keep_images_dir)
-    return dataclasses.replace(s, receipt=doc)
+    c = s.campaign
+    first: list[tuple[DocumentText, ReceiptExtraction]] = []
+
+    def weak_match(d: DocumentText) -> bool:
+        # the top lines are re-read by the second engine only when the reading's reseller match is
+        # weak (see pipeline.ocr.REREAD_HEADER_LINES); a strong match keeps this extraction
+        from pipeline.extract import extract_receipt
+        from pipeline.match import match_reseller
+
+        e = extract_receipt(d, country=c.country, serial_pattern=c.serial_pattern)
+        first.append((d, e))
+        m = match_reseller(e, c.resellers)
+        return m.reseller is None or m.score < s.settings.accept_confidence
+
+    doc = read_document(info, languages=c.ocr_languages, engine=s.settings.ocr_engine,
+                        keep_images_dir=s.settings.keep_images_dir,
+                        header_reread_wanted=weak_match if c.resellers else None)
+    pre = first[0][1] if first and first[0][0] is doc else None
+    return dataclasses.replace(s, receipt=doc, receipt_extraction=pre)
 
 
 def stage_extract(s: Screening) -> Screening:
@@ -148,7 +165,7 @@ def stage_extract(s: Screening) -> Screening:
         return s
     assert s.campaign is not None
     c = s.campaign
-    ex = extract_receipt(s.receipt, country=c.country, serial_pattern=c.serial_pattern)
+    ex = s.receipt_extraction or extract_receipt(s.receipt, country=c.country, serial_pattern=c.serial_pattern)
     alt: tuple[DocumentText, ...] = ()
     if _needs_second_reading(s, ex):
         info = s.files[DocumentRole.RECEIPT]

@@ -7,6 +7,7 @@ import pytest
 from PIL import ImageDraw, ImageFont
 
 from pipeline.forensics import layout
+from pipeline.forensics.image import PageView
 from tests.test_forensics_image import MONO, add_noise, draw_receipt, make_input
 
 pytestmark = pytest.mark.skipif(not MONO.is_file(), reason="DejaVu fonts missing")
@@ -59,9 +60,8 @@ def _rows(monkeypatch, measures: list[dict]):
     monkeypatch.setattr(layout, "line_boxes", lambda view: boxes)
     monkeypatch.setattr(layout, "_line_texture", lambda gray, b: (by_box[b]["paper_noise"], by_box[b]))
 
-    class View:
-        gray = np.zeros((1, 1), np.float32)
-    return layout._print_odd_row(View())
+    view = PageView(page_no=1, gray=np.zeros((1, 1), np.float32), rot=0, W=1, H=1, page=None)
+    return layout._print_odd_row(view)
 
 
 GRAIN = {"core_std": 0.12, "core_iqr": 0.15, "paper_noise": 2.5, "core_share": 0.05}

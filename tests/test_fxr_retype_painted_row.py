@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.forensics import layout
+from pipeline.forensics.image import PageView
 from tests.test_forensics_image import MONO, add_noise, draw_receipt, make_input
 
 pytestmark = pytest.mark.skipif(not MONO.is_file(), reason="DejaVu fonts missing")
@@ -78,9 +79,8 @@ def _rows(monkeypatch, noises: list[float]):
     monkeypatch.setattr(layout, "line_boxes", lambda view: boxes)
     monkeypatch.setattr(layout, "_line_texture", lambda gray, b: (by_box[b], None))
 
-    class View:
-        gray = np.zeros((1, 1), np.float32)
-    return layout._painted_row(View())
+    view = PageView(page_no=1, gray=np.zeros((1, 1), np.float32), rot=0, W=1, H=1, page=None)
+    return layout._painted_row(view)
 
 
 def test_a_row_must_be_flatter_than_every_neighbour(monkeypatch):

@@ -58,6 +58,7 @@ class PageView:
     thumb_cache: dict | None = None
     line_box_cache: list | None = None  # `line_boxes`, mapped once per page
     moment_cache: dict | None = None  # `_glyph_moments` by glyph box
+    texture_cache: list | None = None  # layout `_line_textures`, measured once per page
 
     def thumb(self, g: Glyph) -> np.ndarray:
         """`_thumb` of a glyph, cached (the same glyphs serve as sources for every field line)."""

@@ -886,14 +886,24 @@ def _line_texture(gray: np.ndarray, b: tuple[int, int, int, int]) -> tuple[float
 def _line_textures(view: PageView) -> list[tuple[tuple[int, int, int, int], float, dict | None]]:
     """`_line_texture` of every OCR line box of a page that has one, measured once per page view
     for `print_texture` and `painted_row` both (kept on the view object)."""
-    got = getattr(view, "_fxr_line_textures", None)
-    if got is None:
-        got = [(b, t[0], t[1]) for b, _ in line_boxes(view) if (t := _line_texture(view.gray, b)) is not None]
-        try:
-            view._fxr_line_textures = got  # type: ignore[attr-defined]
-        except AttributeError:  # a view that takes no attributes: measured again next time
-            pass
-    return got
+    if view.texture_cache is None:
+        view.texture_cache = [(b, t[0], t[1]) for b, _ in line_boxes(view)
+                              if (t := _line_texture(view.gray, b)) is not None]
+    return view.texture_cache
+
+
+def _row_neighbours(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, list[int]]]:
+    """For each row (boxes sorted top to bottom) that has at least 3, the rows within
+    PRINT_NEIGHBOURS above and below it whose height is within PRINT_HEIGHT_BAND of its own:
+    what `print_texture` and `painted_row` judge a row against."""
+    hs = np.array([b[3] - b[1] for b in boxes], float)
+    out = []
+    for j in range(len(boxes)):
+        nb = [i for i in range(max(0, j - PRINT_NEIGHBOURS), min(len(boxes), j + PRINT_NEIGHBOURS + 1))
+              if i != j and PRINT_HEIGHT_BAND[0] <= hs[i] / hs[j] <= PRINT_HEIGHT_BAND[1]]
+        if len(nb) >= 3:
+            out.append((j, nb))
+    return out
 
 
 def _print_odd_row(view: PageView) -> tuple | None:
@@ -904,14 +914,9 @@ def _print_odd_row(view: PageView) -> tuple | None:
     if len(rows) < PRINT_MIN_ROWS:
         return None
     rows.sort(key=lambda r: (r[0][1] + r[0][3]) / 2)
-    hs = np.array([b[3] - b[1] for b, _ in rows], float)
     vals = {f: np.array([t[f] for _, t in rows]) for f in (*PRINT_EPS, "core_share")}
     best = None
-    for j in range(len(rows)):
-        nb = [i for i in range(max(0, j - PRINT_NEIGHBOURS), min(len(rows), j + PRINT_NEIGHBOURS + 1))
-              if i != j and PRINT_HEIGHT_BAND[0] <= hs[i] / hs[j] <= PRINT_HEIGHT_BAND[1]]
-        if len(nb) < 3:
-            continue
+    for j, nb in _row_neighbours([b for b, _ in rows]):
         # a row printed bolder than its neighbours has solid ink by weight: its strokes keep a core
         # after erosion where thin print keeps a few pixels, whose grey is noise
         if vals["core_share"][j] > PRINT_BOLD * float(np.median(vals["core_share"][nb])):
@@ -974,14 +979,9 @@ def _painted_row(view: PageView) -> tuple | None:
     if len(rows) < PRINT_MIN_ROWS:
         return None
     rows.sort(key=lambda r: (r[0][1] + r[0][3]) / 2)
-    hs = np.array([b[3] - b[1] for b, _ in rows], float)
     noise = np.array([n for _, n in rows])
     best = None
-    for j in range(len(rows)):
-        nb = [i for i in range(max(0, j - PRINT_NEIGHBOURS), min(len(rows), j + PRINT_NEIGHBOURS + 1))
-              if i != j and PRINT_HEIGHT_BAND[0] <= hs[i] / hs[j] <= PRINT_HEIGHT_BAND[1]]
-        if len(nb) < 3:
-            continue
+    for j, nb in _row_neighbours([b for b, _ in rows]):
         least = float(noise[nb].min())
         if least < ROW_PAPER_MIN_NOISE or noise[j] > ROW_PAPER_MAX_NOISE:
             continue

@@ -314,11 +314,12 @@ def _likeliest_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, 
     close = [k for k in scores if groups[k] == groups[i] and scores[k][0] >= s - SPELLING_WINDOW]
     if len(close) < 2:
         return i
+    return max(close, key=lambda k: (_commonness(names[k], counts), scores[k][0], -k))
 
-    def commonness(k: int) -> int:
-        return sum(min(counts.get(w, 0), 5) for w in norm_name(names[k]).split())
 
-    return max(close, key=lambda k: (commonness(k), scores[k][0], -k))
+def _commonness(name: str, counts: dict[str, int]) -> int:
+    """How common a name's words are on the list (each word counted at most 5 times)."""
+    return sum(min(counts.get(w, 0), 5) for w in norm_name(name).split())
 
 
 def _look_alike_spelling(i: int, scores: dict[int, tuple[float, Evidence | None, str]], groups: tuple[int, ...],
@@ -332,16 +333,12 @@ def _look_alike_spelling(i: int, scores: dict[int, tuple[float, Evidence | None,
     letters_i = norm_name(names[i]).replace(" ", "")
     fold_i = fold_confusions(norm_name(names[i]))
     counts = _word_counts(names)
-
-    def commonness(k: int) -> int:
-        return sum(min(counts.get(w, 0), 5) for w in norm_name(names[k]).split())
-
     for k in scores:
         if k == i or groups[k] != groups[i] or scores[k][0] < s - SPELLING_WINDOW:
             continue
         if norm_name(names[k]).replace(" ", "") == letters_i:
             continue  # a punctuation variant: the same letters
-        if fold_confusions(norm_name(names[k])) == fold_i and commonness(k) >= commonness(i):
+        if fold_confusions(norm_name(names[k])) == fold_i and _commonness(names[k], counts) >= _commonness(names[i], counts):
             return True
     return False
 

@@ -100,7 +100,7 @@ def _load_builtin() -> None:
     """Import the detector modules so they register themselves."""
     import importlib
 
-    for mod in ("metadata", "content", "image", "layout", "typeset", "jpeg"):
+    for mod in ("metadata", "content", "image", "layout", "jpeg"):
         try:
             importlib.import_module(f"pipeline.forensics.{mod}")
         except ModuleNotFoundError as exc:

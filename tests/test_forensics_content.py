@@ -67,6 +67,18 @@ def test_net_invoice_with_subtotal_adds_up() -> None:
     assert _signals(lines)["content.totals_mismatch"].flagged
 
 
+def test_poorly_read_total_is_odd_when_items_and_net_plus_vat_agree() -> None:
+    # a pasted digit is the glyph the OCR trusts least: the total is read at 0.6, but the item
+    # lines and the net subtotal + VAT (two independent sums) both come to 8148.00
+    lines = [*HEAD, "Sigma 85mm F1.4 DG DN Art 6.399,20", "Linseklud 119,20", "Subtotal ekskl. moms 6.518,40",
+             "Moms 25% 1.629,60", ("I alt DKK 8.748,00", 0.6)]
+    s = _signals(lines)["content.totals_mismatch"]
+    assert s.flagged and s.score < 0.9 and s.detail["kind"] == "total_odd" and s.detail["expected"] == "8148.00"
+    assert "misread" in s.message and s.detail["total_confidence"] < ct.TOTAL_CONF
+    lines[-1] = ("I alt DKK 8.748,00", 0.4)  # below any trust: nothing to say about it
+    assert "content.totals_mismatch" not in _signals(lines)
+
+
 @pytest.mark.parametrize(("printed", "flag"), [("Fredag 14.10.2022", False), ("Lordag 14.10.2022", True),
                                                ("Fre 14.10.2022", False), ("Man 14.10.2022", True),
                                                ("14-10-2022 (SUN) 16:02", True), ("vineri 14.10.2022", False),
